@@ -1,0 +1,71 @@
+# The two commands a newcomer needs: `make up` (Compound with demo data) and `make test`.
+# Both start with `make install`, which does nothing when .venv is already current.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TYPECHECK_TREE := build/typecheck/compound
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install up test lint typecheck imports pytest bench clean-venv
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first and pinned: the CPU build lies on this machine's disk; an unpinned
+	# torch would pull several GB of CUDA.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@command -v chromium >/dev/null 2>&1 || $(MAKE) --no-print-directory chromium
+	touch $(STAMP)
+
+# Chromium from Debian for the browser tests (Playwright never downloads a browser here).
+.PHONY: chromium
+chromium:
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium is missing: run 'sudo apt-get install -y chromium' for the browser tests"; \
+	fi
+
+up: install
+	$(BIN)/compound up
+
+# Drift checks first (fast), then the suite on the embedded Postgres.
+test: install lint typecheck imports pytest
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+# mypy and import-linter read the code through a tree of symlinks that gives the
+# top-level folders their import names (compound.platform, …) without shadowing the
+# standard library's `platform`.
+$(TYPECHECK_TREE):
+	mkdir -p $(TYPECHECK_TREE)
+	for layer in platform agents web modules; do ln -sfn ../../../$$layer $(TYPECHECK_TREE)/$$layer; done
+
+typecheck: install $(TYPECHECK_TREE)
+	cd build/typecheck && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p compound.platform -p compound.agents
+
+imports: install $(TYPECHECK_TREE)
+	cd build/typecheck && PYTHONPATH=. ../../$(BIN)/lint-imports --config ../../pyproject.toml
+
+pytest: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/graphql_read.py
+	$(BIN)/python bench/search.py
+
+clean-venv:
+	rm -rf $(VENV) build
+
+# Rewrite schema.graphql from the code (the tests fail when it drifts).
+.PHONY: schema
+schema: install
+	$(BIN)/python -c "from compound.platform.config import Settings; from compound.web.graphql import build_schema; print(str(build_schema(Settings(_env_file=None))).strip())" > schema.graphql

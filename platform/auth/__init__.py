@@ -1,0 +1,1 @@
+"""Users, roles, API tokens and the Actor every write is attributed to."""

@@ -1,0 +1,109 @@
+"""The one Settings object: every knob Compound reads from the environment (prefix COMPOUND_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Compound's settings, grouped by concern; each is read from `COMPOUND_<NAME>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COMPOUND_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        use_attribute_docstrings=True,
+    )
+
+    # --- storage -------------------------------------------------------------------
+    data_dir: Path = Path("var")
+    """Folder for everything the embedded defaults write: Postgres data, files, screenshots."""
+
+    database_url: str | None = None
+    """External Postgres 16+ with pgvector (postgresql+psycopg://…); unset = embedded Postgres."""
+
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    """Connections kept open per process."""
+
+    # --- web -----------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    """Interface the web server binds to."""
+
+    port: int = Field(default=8000, ge=1, le=65535)
+    """Port the web server listens on."""
+
+    web_workers: int = Field(default=1, ge=1, le=64)
+    """Web server processes started by `compound serve` and `compound up`."""
+
+    public_url: str | None = None
+    """Address people use to reach this instance; defaults to http://<host>:<port>."""
+
+    # --- GraphQL limits ------------------------------------------------------------
+    graphql_max_page_size: int = Field(default=100, ge=1, le=1000)
+    """Largest `first` a connection accepts."""
+
+    graphql_max_depth: int = Field(default=10, ge=2, le=50)
+    """Deepest selection nesting a query may have."""
+
+    graphql_max_aliases: int = Field(default=15, ge=1, le=500)
+    """Most field aliases one document may use."""
+
+    graphql_max_tokens: int = Field(default=2000, ge=100, le=100_000)
+    """Most lexical tokens one document may have."""
+
+    # --- embeddings and search ---------------------------------------------------
+    embeddings_provider: Literal["local", "openai"] = "local"
+    """`local` runs all-MiniLM-L6-v2 in-process; `openai` calls text-embedding-3-small."""
+
+    openai_base_url: str | None = None
+    """OpenAI-compatible endpoint for model calls; unset = agents run offline engines."""
+
+    openai_api_key: SecretStr | None = None
+    """API key for the OpenAI-compatible endpoint."""
+
+    openai_embeddings_model: str = "text-embedding-3-small"
+    """Embedding model used when embeddings_provider is `openai` (asked for 384 dimensions)."""
+
+    search_ef_search: int = Field(default=100, ge=10, le=1000)
+    """HNSW candidate list size per search: higher finds more true neighbours, slower."""
+
+    # --- logging -------------------------------------------------------------------
+    log_format: Literal["console", "json"] = "console"
+    """`json` for production log shipping, `console` for people."""
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """Lowest level written to the log."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_uses_psycopg(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if value.startswith(("postgresql://", "postgres://")):
+            # People paste libpq URLs; SQLAlchemy needs the driver named.
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        if not value.startswith("postgresql+psycopg://"):
+            raise ValueError(
+                "COMPOUND_DATABASE_URL must start with postgresql+psycopg:// (or postgresql://)"
+            )
+        return value
+
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,100 @@
+"""Engines and units of work: one async engine per process, sessions opened by the edges."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from compound.platform.config import Settings
+from compound.platform.embedded_postgres import start_embedded_postgres
+from compound.platform.errors import DatabaseNotReady
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+MIGRATIONS_DIR = REPOSITORY_ROOT / "migrations"
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The external URL when set; otherwise start the embedded Postgres and return its URL.
+
+    The resolved URL is exported to the environment so that child processes (web
+    workers) connect to the same server instead of each starting their own.
+    """
+    if settings.database_url:
+        return settings.database_url
+    url = start_embedded_postgres(settings.pgdata_dir)
+    os.environ["COMPOUND_DATABASE_URL"] = url
+    return url
+
+
+class Database:
+    """An engine and its session factory; `session()` is a unit of work for one edge."""
+
+    def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]):
+        self.engine = engine
+        self.sessionmaker = sessionmaker
+
+    @classmethod
+    def connect(cls, url: str, *, pool_size: int = 10) -> Database:
+        engine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+        )
+        return cls(engine, async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False))
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """Commit when the block ends normally, roll back when it raises."""
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def head_revision() -> str | None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+async def ensure_schema_current(database: Database) -> None:
+    """Refuse to serve from a database that is unreachable or not at the code's migration."""
+    try:
+        async with database.engine.connect() as connection:
+            has_table = await connection.scalar(
+                text("SELECT to_regclass('public.alembic_version') IS NOT NULL")
+            )
+            current = (
+                await connection.scalar(text("SELECT version_num FROM alembic_version"))
+                if has_table
+                else None
+            )
+    except (OperationalError, DBAPIError) as error:
+        raise DatabaseNotReady(f"cannot reach the database: {error.orig}") from error
+    expected = head_revision()
+    if current != expected:
+        raise DatabaseNotReady(
+            f"the database is at migration {current or 'none'}, the code needs {expected}: "
+            "run `compound db upgrade`"
+        )

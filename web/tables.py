@@ -1,0 +1,11 @@
+"""Imports every SQLModel table module so the metadata is complete (for Alembic and tests)."""
+
+from __future__ import annotations
+
+from compound.platform.auth import models as auth_models
+from compound.platform.models import metadata
+from compound.platform.records import models as record_models
+
+TABLE_MODULES = (auth_models, record_models)
+
+__all__ = ["TABLE_MODULES", "metadata"]

@@ -1,0 +1,1 @@
+"""The model gateway: the only code that talks to OpenAI-compatible endpoints."""

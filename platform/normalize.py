@@ -1,0 +1,92 @@
+"""Canonical forms of the identifiers people type: company web domains and email addresses."""
+
+from __future__ import annotations
+
+import re
+
+from compound.platform.errors import ValidationFailed
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_TOP_LEVEL = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
+_EMAIL_LOCAL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
+MAX_DOMAIN_LENGTH = 253
+MAX_EMAIL_LENGTH = 254
+
+
+def _host_to_ascii(host: str, *, field: str, original: str) -> str:
+    try:
+        # Internationalized names are stored in their ASCII (punycode) form so that
+        # "bücher.de" and "xn--bcher-kva.de" are the same company.
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValidationFailed(f"{original!r} is not a valid domain name", field=field) from None
+
+
+def _check_host(host: str, *, field: str, original: str) -> str:
+    if len(host) > MAX_DOMAIN_LENGTH:
+        raise ValidationFailed(f"domain is longer than {MAX_DOMAIN_LENGTH} characters", field=field)
+    labels = host.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise ValidationFailed(f"{original!r} is not a valid domain name", field=field)
+    if not _TOP_LEVEL.match(labels[-1]):
+        raise ValidationFailed(
+            f"{original!r} is not a valid domain name (top-level {labels[-1]!r})", field=field
+        )
+    return host
+
+
+def normalize_domain(value: str, *, field: str = "domain") -> str:
+    """`https://WWW.Example.com/about?x=1` → `example.com`; ValidationFailed if not a domain."""
+    original = value
+    text = value.strip().lower()
+    if not text:
+        raise ValidationFailed("domain is empty", field=field)
+    if len(text) > 2048:
+        raise ValidationFailed("domain is longer than 2048 characters", field=field)
+    if any(character.isspace() for character in text):
+        raise ValidationFailed(f"{original!r} is not a valid domain name", field=field)
+    if "://" in text:
+        scheme, text = text.split("://", 1)
+        if scheme not in {"http", "https"}:
+            raise ValidationFailed(
+                f"{original!r} is not a web address (scheme {scheme!r})", field=field
+            )
+    elif text.startswith("//"):
+        text = text[2:]
+    host = re.split(r"[/?#]", text, maxsplit=1)[0]
+    host = host.rsplit("@", 1)[-1]  # drop user:password@
+    if host.startswith("["):
+        raise ValidationFailed(f"{original!r} is an IP address, not a domain", field=field)
+    host = host.split(":", 1)[0].rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    if re.fullmatch(r"[0-9.]+", host):
+        raise ValidationFailed(f"{original!r} is an IP address, not a domain", field=field)
+    host = _host_to_ascii(host, field=field, original=original)
+    return _check_host(host, field=field, original=original)
+
+
+def normalize_email(value: str, *, field: str = "email") -> str:
+    """`  Ada.Lovelace@Example.COM ` → `ada.lovelace@example.com`; raises ValidationFailed."""
+    original = value
+    text = value.strip().lower()
+    if not text:
+        raise ValidationFailed("email address is empty", field=field)
+    if len(text) > MAX_EMAIL_LENGTH:
+        raise ValidationFailed(
+            f"email address is longer than {MAX_EMAIL_LENGTH} characters", field=field
+        )
+    if text.count("@") != 1:
+        raise ValidationFailed(f"{original!r} is not an email address", field=field)
+    local, host = text.split("@")
+    if not _EMAIL_LOCAL.match(local) or local.startswith(".") or local.endswith("."):
+        raise ValidationFailed(f"{original!r} is not an email address", field=field)
+    if ".." in local:
+        raise ValidationFailed(f"{original!r} is not an email address", field=field)
+    host = _host_to_ascii(host.rstrip("."), field=field, original=original)
+    return f"{local}@{_check_host(host, field=field, original=original)}"
+
+
+def email_domain(email: str) -> str:
+    """The domain part of an already-normalized address."""
+    return email.rsplit("@", 1)[1]

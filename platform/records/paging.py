@@ -1,0 +1,102 @@
+"""Keyset pagination: opaque cursors over (sort value, id), stable under concurrent inserts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from compound.platform.errors import ValidationFailed
+
+T = TypeVar("T")
+MAX_CURSOR_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    total_count: int
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
+
+
+def encode_cursor(value: Any, record_id: uuid.UUID) -> str:
+    if isinstance(value, datetime):
+        value = {"t": value.isoformat()}
+    raw = json.dumps([value, str(record_id)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, uuid.UUID]:
+    problem = ValidationFailed(
+        f"invalid cursor {cursor[:40]!r}: pass an endCursor you were given", field="after"
+    )
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise problem
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, record_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if isinstance(value, dict) and set(value) == {"t"}:
+            value = datetime.fromisoformat(value["t"])
+        return value, uuid.UUID(record_id)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise problem from None
+
+
+def check_page_size(first: int | None, *, default: int, maximum: int) -> int:
+    if first is None:
+        return default
+    if first < 0 or first > maximum:
+        raise ValidationFailed(
+            f"`first` must be between 0 and {maximum} "
+            f"(page size limit: first ≤ {maximum}); got {first}",
+            field="first",
+        )
+    return first
+
+
+async def paginate(
+    session: AsyncSession,
+    statement: Select[Any],
+    *,
+    sort_column: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[Any],
+    descending: bool,
+    first: int,
+    after: str | None,
+) -> Page[Any]:
+    """Run `statement` (already filtered) as one page of a keyset-paginated list."""
+    total = await session.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    )
+    if after:
+        value, last_id = decode_cursor(after)
+        keyset: ColumnElement[bool]
+        if descending:
+            keyset = or_(sort_column < value, and_(sort_column == value, id_column < last_id))
+        else:
+            keyset = or_(sort_column > value, and_(sort_column == value, id_column > last_id))
+        statement = statement.where(keyset)
+    order = (
+        (sort_column.desc(), id_column.desc())
+        if descending
+        else (sort_column.asc(), id_column.asc())
+    )
+    rows = list((await session.execute(statement.order_by(*order).limit(first + 1))).scalars())
+    has_next = len(rows) > first
+    rows = rows[:first]
+    sort_key = sort_column.key
+    cursors = [encode_cursor(getattr(row, sort_key), row.id) for row in rows]
+    return Page(items=rows, cursors=cursors, has_next_page=has_next, total_count=int(total or 0))

@@ -1,0 +1,84 @@
+"""Writes the two records every change leaves behind: an Activity (timeline) and an AuditEvent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from compound.platform.auth.actor import Actor
+from compound.platform.records.models import Activity, AuditEvent
+
+# Vectors are derived data: hundreds of floats would drown the audit log.
+_NOT_SNAPSHOTTED = frozenset({"embedding"})
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    return value
+
+
+def snapshot(record: SQLModel, **extra: Any) -> dict[str, Any]:
+    """A JSON-safe copy of a record's columns, for the audit log's before/after."""
+    values = {
+        key: _json_value(value)
+        for key, value in record.model_dump().items()
+        if key not in _NOT_SNAPSHOTTED
+    }
+    values.update({key: _json_value(value) for key, value in extra.items()})
+    return values
+
+
+async def record_change(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    action: str,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    summary: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    company_id: uuid.UUID | None = None,
+    person_id: uuid.UUID | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Append the timeline entry and the audit event for one change, in the caller's transaction."""
+    session.add(
+        Activity(
+            kind=action,
+            summary=summary,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            company_id=company_id,
+            person_id=person_id,
+            actor=actor.label,
+            data=data or {},
+        )
+    )
+    session.add(
+        AuditEvent(
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            actor_user_id=actor.user_id,
+            actor_token_id=actor.token_id,
+            actor_label=actor.label,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return sorted(
+        key for key in after if key not in {"updated_at"} and before.get(key) != after.get(key)
+    )

@@ -1,0 +1,1 @@
+"""What all GraphQL code shares: request context, permissions, user errors, connections."""

@@ -1,0 +1,45 @@
+"""The Litestar application: the database lifecycle, GraphQL at /graphql, health checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+
+from compound.platform.config import Settings, get_settings
+from compound.platform.database import Database, ensure_schema_current, resolve_database_url
+from compound.platform.embeddings import warm_up_in_background
+from compound.platform.logging import configure_logging
+from compound.web.graphql import graphql_controller
+
+
+@get("/health", sync_to_thread=False)
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def create_app(*, settings: Settings | None = None, database: Database | None = None) -> Litestar:
+    """Build the app; without `database` it connects (embedded unless a URL is set) on startup."""
+    settings = settings or get_settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def connect(app: Litestar) -> AsyncIterator[None]:
+        db = Database.connect(resolve_database_url(settings), pool_size=settings.database_pool_size)
+        try:
+            await ensure_schema_current(db)
+            warm_up_in_background()
+            app.state.database = db
+            yield
+        finally:
+            await db.dispose()
+
+    return Litestar(
+        route_handlers=[health, graphql_controller(settings)],
+        # A database handed in (tests) is the caller's to manage; otherwise the app owns one.
+        lifespan=[] if database is not None else [connect],
+        state=State({"settings": settings, "database": database}),
+        debug=False,
+    )

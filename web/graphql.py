@@ -1,0 +1,109 @@
+"""The GraphQL schema composed from each layer's types, its limits, and its Litestar controller."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.litestar import make_graphql_controller
+
+from compound.platform.auth.service import authenticate_token
+from compound.platform.config import Settings
+from compound.platform.database import Database
+from compound.platform.errors import CompoundError, NotAuthenticated
+from compound.platform.graphql.context import CONTEXT_KEY, GraphQLContext
+from compound.platform.records.graphql import RecordsMutation, RecordsQuery
+
+logger = logging.getLogger(__name__)
+
+
+@strawberry.type
+class Query(RecordsQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(RecordsMutation):
+    pass
+
+
+class UnitOfWork(SchemaExtension):
+    """Commit the request's session once the whole operation ran (mutations use savepoints)."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        yield
+        context = self.execution_context.context
+        compound_context = context.get(CONTEXT_KEY) if isinstance(context, dict) else None
+        if isinstance(compound_context, GraphQLContext):
+            async with compound_context.lock:
+                await compound_context.session.commit()
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    # Domain errors, permission errors and validation errors speak to the caller;
+    # anything else is a bug or an outage and must not leak a traceback.
+    original = error.original_error
+    if original is None or isinstance(original, (CompoundError, GraphQLError)):
+        return False
+    logger.error("unexpected error in GraphQL resolver", exc_info=original)
+    return True
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+            QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+            MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            MaskErrors(should_mask_error=_should_mask, error_message="Unexpected server error."),
+            UnitOfWork,
+        ],
+    )
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if not header:
+        raise NotAuthorizedException(
+            detail="missing API token: send `Authorization: Bearer <token>`"
+        )
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise NotAuthorizedException(detail="the Authorization header must be `Bearer <token>`")
+    return credentials.strip()
+
+
+def graphql_controller(settings: Settings) -> type:
+    async def context_getter(
+        request: Request[Any, Any, Any],
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        database: Database = request.app.state.database
+        secret = bearer_token(request)
+        async with database.sessionmaker() as session:
+            try:
+                actor = await authenticate_token(session, secret)
+            except NotAuthenticated as error:
+                raise NotAuthorizedException(detail=error.message) from None
+            yield {CONTEXT_KEY: GraphQLContext(session=session, actor=actor, settings=settings)}
+
+    return make_graphql_controller(
+        build_schema(settings),
+        path="/graphql",
+        context_getter=context_getter,
+        graphql_ide="graphiql",
+        allow_queries_via_get=False,
+    )

@@ -1,0 +1,267 @@
+"""The `compound` command: run the server, migrate, manage users and tokens, load demo data."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from compound.platform import migrations
+from compound.platform.auth import service as auth
+from compound.platform.auth.models import ApiToken, User
+from compound.platform.clock import utcnow
+from compound.platform.config import Settings, get_settings
+from compound.platform.database import Database, ensure_schema_current, resolve_database_url
+from compound.platform.errors import CompoundError
+from compound.platform.logging import configure_logging
+
+T = TypeVar("T")
+DEMO_ADMIN_EMAIL = "admin@compound.localhost"
+DEMO_TOKEN_NAME = "compound up (demo)"  # noqa: S105 (a label, not a secret)
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+async def _with_session(
+    settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, check_schema: bool = True
+) -> T:
+    database = Database.connect(resolve_database_url(settings), pool_size=2)
+    try:
+        if check_schema:
+            await ensure_schema_current(database)
+        async with database.session() as session:
+            return await work(session)
+    finally:
+        await database.dispose()
+
+
+def _db_upgrade(settings: Settings, _: argparse.Namespace) -> None:
+    url = resolve_database_url(settings)
+    migrations.upgrade(url)
+    _say(f"database is at migration {migrations_head()}")
+
+
+def migrations_head() -> str | None:
+    from compound.platform.database import head_revision
+
+    return head_revision()
+
+
+def _user_create(settings: Settings, args: argparse.Namespace) -> None:
+    async def create(session: AsyncSession) -> User:
+        return await auth.create_user(
+            session, email=args.email, password=args.password, role=args.role, name=args.name
+        )
+
+    user = asyncio.run(_with_session(settings, create))
+    _say(f"created {user.role} {user.email} (id {user.id})")
+
+
+def _token_create(settings: Settings, args: argparse.Namespace) -> None:
+    async def create(session: AsyncSession) -> tuple[ApiToken, str]:
+        return await auth.create_token(
+            session, user_email=args.user, scopes=args.scopes.split(","), name=args.name
+        )
+
+    token, secret = asyncio.run(_with_session(settings, create))
+    _say(f"token {token.prefix}… for {args.user} with scopes {','.join(token.scopes)}")
+    _say("store it now: it is shown once and only its hash is kept")
+    _say(secret)
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> None:
+    from compound.platform.demo_data import seed_demo_data
+
+    async def seed(session: AsyncSession) -> str:
+        counts = await seed_demo_data(
+            session, companies=args.companies, people=args.people, seed=args.seed, progress=_say
+        )
+        return ", ".join(f"{count} {name}" for name, count in counts.items())
+
+    _say(f"seeded: {asyncio.run(_with_session(settings, seed))}")
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.web_workers
+    url = resolve_database_url(settings)  # starts the embedded server once, for all workers
+    asyncio.run(_check_ready(url))
+    _say(f"Compound is serving on http://{host}:{port}  (GraphQL: http://{host}:{port}/graphql)")
+    uvicorn.run(
+        "compound.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+async def _check_ready(url: str) -> None:
+    database = Database.connect(url, pool_size=1)
+    try:
+        await ensure_schema_current(database)
+    finally:
+        await database.dispose()
+
+
+async def _prepare_demo(session: AsyncSession, settings: Settings) -> tuple[str | None, str]:
+    """Make sure the demo admin exists; give them a fresh API token (older demo tokens revoked)."""
+    password: str | None = None
+    admin = await session.scalar(select(User).where(col(User.email) == DEMO_ADMIN_EMAIL))
+    if admin is None:
+        password = secrets.token_urlsafe(12)
+        await auth.create_user(
+            session, email=DEMO_ADMIN_EMAIL, password=password, role="admin", name="Demo Admin"
+        )
+        credentials = settings.data_dir / "demo-admin.txt"
+        credentials.write_text(f"{DEMO_ADMIN_EMAIL}\n{password}\n")
+        credentials.chmod(0o600)
+    else:
+        await session.execute(
+            update(ApiToken)
+            .where(col(ApiToken.user_id) == admin.id, col(ApiToken.name) == DEMO_TOKEN_NAME)  # type: ignore[arg-type]
+            .where(col(ApiToken.revoked_at).is_(None))  # type: ignore[union-attr]
+            .values(revoked_at=utcnow())
+        )
+    _, secret = await auth.create_token(
+        session,
+        user_email=DEMO_ADMIN_EMAIL,
+        scopes=["read", "write", "ingest"],
+        name=DEMO_TOKEN_NAME,
+    )
+    return password, secret
+
+
+def _up(settings: Settings, args: argparse.Namespace) -> None:
+    from compound.platform.demo_data import database_is_empty, seed_demo_data
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _say(
+        "database: "
+        + (
+            "external (COMPOUND_DATABASE_URL)"
+            if settings.database_url
+            else f"embedded Postgres in {settings.pgdata_dir}"
+        )
+    )
+    url = resolve_database_url(settings)
+    migrations.upgrade(url)
+
+    async def prepare(session: AsyncSession) -> tuple[str | None, str]:
+        if args.seed and await database_is_empty(session):
+            _say("loading demo data (first run only)…")
+            await seed_demo_data(session, progress=_say)
+        return await _prepare_demo(session, settings)
+
+    password, token = asyncio.run(_with_session(settings, prepare))
+    host = args.host or settings.host
+    port = args.port or settings.port
+    _say("")
+    _say(f"  Compound:     http://{host}:{port}")
+    _say(f"  GraphQL:      http://{host}:{port}/graphql")
+    _say(f"  demo admin:   {DEMO_ADMIN_EMAIL}")
+    if password:
+        _say(f"  password:     {password}   (also in {settings.data_dir / 'demo-admin.txt'})")
+    _say(f"  API token:    {token}")
+    _say("  Ctrl-C stops everything; `make up` again reuses the data.")
+    _say("")
+    args.workers = None
+    _serve(settings, args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="compound", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser(
+        "up", help="migrate, load demo data once, and serve (embedded defaults)"
+    )
+    up.add_argument("--host")
+    up.add_argument("--port", type=int)
+    up.add_argument("--no-seed", dest="seed", action="store_false", help="skip demo data")
+    up.set_defaults(handler=_up)
+
+    serve = commands.add_parser("serve", help="run the web server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, help="server processes (default COMPOUND_WEB_WORKERS)"
+    )
+    serve.set_defaults(handler=_serve)
+
+    database = commands.add_parser("db", help="database migrations")
+    database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    database_commands.add_parser("upgrade", help="migrate to the newest revision").set_defaults(
+        handler=_db_upgrade
+    )
+
+    user = commands.add_parser("user", help="people who sign in")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    user_create = user_commands.add_parser("create", help="create a user")
+    user_create.add_argument("--email", required=True)
+    user_create.add_argument("--password", help="at least 8 characters; omit for API-only users")
+    user_create.add_argument("--role", required=True, help="admin | member | viewer")
+    user_create.add_argument("--name")
+    user_create.set_defaults(handler=_user_create)
+
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    token_create = token_commands.add_parser(
+        "create", help="create a token; prints it once, on the last line"
+    )
+    token_create.add_argument("--user", required=True, help="the user's email")
+    token_create.add_argument("--scopes", default="read", help="comma-separated: read,write,ingest")
+    token_create.add_argument("--name")
+    token_create.set_defaults(handler=_token_create)
+
+    seed = commands.add_parser("seed", help="load generated demo companies, people, notes, tasks")
+    seed.add_argument("--companies", type=int, default=200)
+    seed.add_argument("--people", type=int, default=500)
+    seed.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data")
+    seed.set_defaults(handler=_seed)
+    return parser
+
+
+def _settings_problem(error: ValidationError) -> str:
+    problems = []
+    for detail in error.errors():
+        name = "COMPOUND_" + "_".join(str(part) for part in detail["loc"]).upper()
+        problems.append(f"{name}: {detail['msg']}")
+    return "invalid settings: " + "; ".join(problems)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        print(f"error: {_settings_problem(error)}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    try:
+        args.handler(settings, args)
+    except CompoundError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

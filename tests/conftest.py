@@ -1,0 +1,248 @@
+"""Shared fixtures: one embedded Postgres per session; each test in a rolled-back transaction."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from compound.platform import migrations
+from compound.platform.auth import service as auth
+from compound.platform.auth.actor import Actor
+from compound.platform.config import Settings
+from compound.platform.database import Database
+from compound.platform.embedded_postgres import start_embedded_postgres
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    data_dir: Path
+    test_url: str
+
+    def database_url(self, name: str) -> str:
+        """A fresh, migrated database on the same server (for tests that need their own)."""
+        url = start_embedded_postgres(self.data_dir / "pgdata", database=name)
+        migrations.upgrade(url)
+        return url
+
+
+@pytest.fixture(scope="session")
+def embedded_server() -> Iterator[EmbeddedServer]:
+    # A short path under /tmp: Postgres unix-socket paths are limited to ~100 bytes.
+    data_dir = Path(tempfile.mkdtemp(prefix="cpdt-", dir="/tmp"))
+    url = start_embedded_postgres(
+        data_dir / "pgdata", database="compound_test", delete_on_exit=True
+    )
+    migrations.upgrade(url)
+    yield EmbeddedServer(data_dir=data_dir, test_url=url)
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(embedded_server: EmbeddedServer) -> str:
+    return embedded_server.test_url
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database.connect(database_url, pool_size=4)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def test_database(database: Database) -> AsyncIterator[Database]:
+    """A Database whose sessions all live in one transaction that is rolled back after the test.
+
+    Sessions join it through savepoints, so a service's flush, an edge's commit and a
+    mutation's savepoint all behave as in production, and nothing outlives the test.
+    """
+    async with database.engine.connect() as connection:
+        transaction = await connection.begin()
+        sessionmaker = async_sessionmaker(
+            bind=connection,
+            class_=AsyncSession,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+        )
+        yield Database(database.engine, sessionmaker)
+        await transaction.rollback()
+
+
+@pytest.fixture
+async def session(test_database: Database) -> AsyncIterator[AsyncSession]:
+    async with test_database.sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return Actor.system("tests")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@dataclass(frozen=True)
+class Tokens:
+    admin: str
+    member: str
+    viewer: str
+    read_only: str
+    ingest_only: str
+
+
+@pytest.fixture
+async def tokens(session: AsyncSession) -> Tokens:
+    """One user per role and tokens of each kind, inside the test's transaction."""
+    for role in ("admin", "member", "viewer"):
+        await auth.create_user(
+            session, email=f"{role}@tests.example", role=role, password="password123"
+        )
+    admin = (
+        await auth.create_token(session, user_email="admin@tests.example", scopes=["read", "write"])
+    )[1]
+    member = (
+        await auth.create_token(
+            session, user_email="member@tests.example", scopes=["read", "write"]
+        )
+    )[1]
+    viewer = (
+        await auth.create_token(
+            session, user_email="viewer@tests.example", scopes=["read", "write"]
+        )
+    )[1]
+    read_only = (
+        await auth.create_token(session, user_email="member@tests.example", scopes=["read"])
+    )[1]
+    ingest_only = (
+        await auth.create_token(session, user_email="admin@tests.example", scopes=["ingest"])
+    )[1]
+    await session.commit()
+    return Tokens(
+        admin=admin, member=member, viewer=viewer, read_only=read_only, ingest_only=ingest_only
+    )
+
+
+class GraphQLClient:
+    """Posts GraphQL documents to the in-process app over ASGI, as a given token."""
+
+    def __init__(self, client: httpx.AsyncClient, token: str | None) -> None:
+        self._client = client
+        self.token = token
+
+    def as_token(self, token: str | None) -> GraphQLClient:
+        return GraphQLClient(self._client, token)
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return await self._client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.post(query, variables)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+async def graphql(
+    test_database: Database, tokens: Tokens, settings: Settings
+) -> AsyncIterator[GraphQLClient]:
+    from compound.web.app import create_app
+
+    app = create_app(settings=settings, database=test_database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://compound.test") as client:
+        yield GraphQLClient(client, tokens.admin)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def compound_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "compound.web.cli", *args]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    database_url: str
+    env: dict[str, str]
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            compound_command(*args),
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=check,
+            cwd=REPOSITORY_ROOT,
+        )
+
+
+@pytest.fixture(scope="session")
+def live_server(embedded_server: EmbeddedServer) -> Iterator[LiveServer]:
+    """`compound serve` in its own process, on its own database, over real HTTP."""
+    url = embedded_server.database_url("compound_live")
+    port = free_port()
+    env = {
+        **os.environ,
+        "COMPOUND_DATABASE_URL": url,
+        "COMPOUND_DATA_DIR": str(embedded_server.data_dir),
+    }
+    process = subprocess.Popen(
+        compound_command("serve", "--host", "127.0.0.1", "--port", str(port)),
+        env=env,
+        cwd=REPOSITORY_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"compound serve exited early:\n{process.stdout.read() if process.stdout else ''}"
+            )
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("compound serve did not become healthy in 60 s")
+        time.sleep(0.2)
+    yield LiveServer(url=base, database_url=url, env=env)
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -1,0 +1,106 @@
+"""`compound up` (what `make up` runs): embedded Postgres, demo data once, a token, a clean stop."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPOSITORY_ROOT, compound_command, free_port
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="cpdu-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def run_up(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[str], str]:
+    env = {key: value for key, value in os.environ.items() if key != "COMPOUND_DATABASE_URL"}
+    env["COMPOUND_DATA_DIR"] = str(data_dir)
+    process = subprocess.Popen(
+        compound_command("up", "--port", str(port)),
+        env=env,
+        cwd=REPOSITORY_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 240
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if "Compound is serving on" in line:
+            break
+    output = "\n".join(lines)
+    token = re.search(r"API token:\s+(cpd_\S+)", output)
+    assert token, output
+    return process, lines, token.group(1)
+
+
+def graphql(port: int, token: str, query: str) -> httpx.Response:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.post(
+                f"http://127.0.0.1:{port}/graphql",
+                json={"query": query},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def stop(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGINT)
+    return process.wait(timeout=60)
+
+
+def test_up_serves_demo_data_and_a_second_run_reuses_it(data_dir: Path) -> None:
+    port = free_port()
+    process, lines, token = run_up(data_dir, port)
+    try:
+        output = "\n".join(lines)
+        assert f"http://127.0.0.1:{port}" in output
+        assert "admin@compound.localhost" in output
+        assert "loading demo data" in output
+        counts = graphql(port, token, "{ companies { totalCount } people { totalCount } }").json()
+        companies = counts["data"]["companies"]["totalCount"]
+        assert 150 <= companies <= 250
+        assert 400 <= counts["data"]["people"]["totalCount"] <= 600
+        hits = graphql(port, token, '{ search(query: "software", first: 3) { score } }').json()
+        assert len(hits["data"]["search"]) == 3
+    finally:
+        code = stop(process)
+    assert code in (0, 130)
+    assert (data_dir / "pgdata" / "PG_VERSION").exists()
+    assert not (data_dir / "pgdata" / "postmaster.pid").exists(), (
+        "Postgres kept running after Ctrl-C"
+    )
+
+    again, lines, new_token = run_up(data_dir, port)
+    try:
+        assert "loading demo data" not in "\n".join(lines)
+        assert new_token != token
+        recount = graphql(port, new_token, "{ companies { totalCount } }").json()
+        assert recount["data"]["companies"]["totalCount"] == companies
+        assert graphql(port, token, "{ companies { totalCount } }").status_code == 401
+    finally:
+        assert stop(again) in (0, 130)

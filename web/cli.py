@@ -134,8 +134,8 @@ async def _prepare_demo(session: AsyncSession, settings: Settings) -> tuple[str 
     else:
         await session.execute(
             update(ApiToken)
-            .where(col(ApiToken.user_id) == admin.id, col(ApiToken.name) == DEMO_TOKEN_NAME)  # type: ignore[arg-type]
-            .where(col(ApiToken.revoked_at).is_(None))  # type: ignore[union-attr]
+            .where(col(ApiToken.user_id) == admin.id, col(ApiToken.name) == DEMO_TOKEN_NAME)
+            .where(col(ApiToken.revoked_at).is_(None))
             .values(revoked_at=utcnow())
         )
     _, secret = await auth.create_token(

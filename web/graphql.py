@@ -42,7 +42,7 @@ class Mutation(RecordsMutation):
 class UnitOfWork(SchemaExtension):
     """Commit the request's session once the whole operation ran (mutations use savepoints)."""
 
-    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_operation(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context.context
         compound_context = context.get(CONTEXT_KEY) if isinstance(context, dict) else None
@@ -62,17 +62,15 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
-        extensions=[
-            MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-            QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-            MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-            MaskErrors(should_mask_error=_should_mask, error_message="Unexpected server error."),
-            UnitOfWork,
-        ],
-    )
+    # strawberry accepts extension instances; its annotation only names classes.
+    extensions: list[Any] = [
+        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        MaskErrors(should_mask_error=_should_mask, error_message="Unexpected server error."),
+        UnitOfWork,
+    ]
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str:

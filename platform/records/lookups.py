@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,7 @@ async def by_ids(
     """Rows of `model` in the order of `ids` (None where missing)."""
     column: Any = model.id  # type: ignore[attr-defined]
     rows = (await session.execute(select(model).where(column.in_(set(ids))))).scalars()
-    found = {row.id: row for row in rows}
+    found: dict[uuid.UUID, Row] = {cast(Any, row).id: row for row in rows}
     return [found.get(record_id) for record_id in ids]
 
 

@@ -50,7 +50,9 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            # No pre-ping: it costs a round trip per checkout; a connection broken by a
+            # database restart fails one request and is replaced.
+            pool_pre_ping=False,
         )
         return cls(engine, async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False))
 

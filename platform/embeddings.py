@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from compound.platform.config import Settings, get_settings
@@ -99,9 +99,15 @@ def get_embedder() -> Embedder:
         return _embedder
 
 
-def warm_up_in_background() -> threading.Thread:
+def warm_up_in_background(then: Callable[[], None] | None = None) -> threading.Thread:
     """Start loading the embedder beside the server; requests that need it wait on its lock."""
-    thread = threading.Thread(target=get_embedder().warm_up, name="embedder-warm-up", daemon=True)
+
+    def warm_up() -> None:
+        get_embedder().warm_up()
+        if then is not None:
+            then()
+
+    thread = threading.Thread(target=warm_up, name="embedder-warm-up", daemon=True)
     thread.start()
     return thread
 

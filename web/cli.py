@@ -92,7 +92,7 @@ def _seed(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
-    import uvicorn
+    from compound.web.server import serve
 
     host = args.host or settings.host
     port = args.port or settings.port
@@ -100,15 +100,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     url = resolve_database_url(settings)  # starts the embedded server once, for all workers
     asyncio.run(_check_ready(url))
     _say(f"Compound is serving on http://{host}:{port}  (GraphQL: http://{host}:{port}/graphql)")
-    uvicorn.run(
-        "compound.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    serve(host=host, port=port, workers=workers)
 
 
 async def _check_ready(url: str) -> None:

@@ -14,8 +14,10 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.litestar import make_graphql_controller
 
@@ -65,8 +67,12 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # strawberry accepts extension instances; its annotation only names classes.
     extensions: list[Any] = [
         MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        # Integrations send the same few documents again and again: parse and validate
+        # each once (the depth and alias rules depend on the document alone).
+        ParserCache(maxsize=512),
         QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        ValidationCache(maxsize=512),
         MaskErrors(should_mask_error=_should_mask, error_message="Unexpected server error."),
         UnitOfWork,
     ]

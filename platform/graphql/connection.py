@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
 from compound.platform.records.paging import Page
 
@@ -31,6 +33,19 @@ class Connection(Generic[Node]):
     total_count: int
 
 
+def total_count_requested(info: Info[Any, Any]) -> bool:
+    """Whether the query selects `totalCount` on this connection (counting is not free)."""
+
+    def names(selections: list[Any]) -> Iterator[str]:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                yield selection.name
+            else:  # fragment spreads and inline fragments
+                yield from names(selection.selections)
+
+    return any("totalCount" in names(field.selections) for field in info.selected_fields)
+
+
 def connection_from_page(page: Page[Any], to_node: Callable[[Any], Node]) -> Connection[Node]:
     return Connection(
         edges=[
@@ -38,5 +53,5 @@ def connection_from_page(page: Page[Any], to_node: Callable[[Any], Node]) -> Con
             for item, cursor in zip(page.items, page.cursors, strict=True)
         ],
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-        total_count=page.total_count,
+        total_count=page.total_count if page.total_count is not None else 0,
     )

@@ -17,6 +17,7 @@ from compound.platform.clock import utcnow
 from compound.platform.embeddings import embed_one
 from compound.platform.errors import Duplicate, NotFound, ValidationFailed
 from compound.platform.normalize import normalize_domain
+from compound.platform.records.lookups import RecordView, select_view
 from compound.platform.records.models import (
     ALIAS_MAX,
     COMPANY_NAME_MAX,
@@ -303,8 +304,9 @@ async def list_companies(
     filter: CompanyFilter | None = None,
     order_by: CompanyOrderField = CompanyOrderField.NAME,
     descending: bool = False,
-) -> Page[Company]:
-    statement = select(Company)
+    with_total: bool = True,
+) -> Page[RecordView]:
+    statement = select_view(Company)
     if filter is not None:
         needle = optional_text(
             filter.name_contains, field="nameContains", max_length=MAX_FILTER_LENGTH
@@ -330,4 +332,5 @@ async def list_companies(
         descending=descending,
         first=first,
         after=after,
+        with_total=with_total,
     )

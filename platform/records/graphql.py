@@ -13,12 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from compound.platform.auth.actor import Actor
-from compound.platform.graphql.connection import Connection, connection_from_page
+from compound.platform.graphql.connection import (
+    Connection,
+    connection_from_page,
+    total_count_requested,
+)
 from compound.platform.graphql.context import context_of, parse_id
 from compound.platform.graphql.payloads import UserError, run_mutation
 from compound.platform.graphql.permissions import CanRead, CanWrite
 from compound.platform.records import companies, lookups, notes, people, search, tasks
 from compound.platform.records import models as rows
+from compound.platform.records.lookups import RecordView
 from compound.platform.records.paging import check_page_size
 from compound.platform.sentinel import UNSET as SERVICE_UNSET
 
@@ -49,7 +54,7 @@ class ActivityType:
     actor: str
 
     @classmethod
-    def of(cls, row: rows.Activity) -> ActivityType:
+    def of(cls, row: RecordView) -> ActivityType:
         return cls(
             id=strawberry.ID(str(row.id)),
             occurred_at=row.occurred_at,
@@ -70,7 +75,7 @@ class CompanyType:
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: rows.Company) -> CompanyType:
+    def of(cls, row: RecordView) -> CompanyType:
         return cls(
             id=strawberry.ID(str(row.id)),
             name=row.name,
@@ -124,7 +129,7 @@ class PersonType:
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: rows.Person) -> PersonType:
+    def of(cls, row: RecordView) -> PersonType:
         return cls(
             id=strawberry.ID(str(row.id)),
             name=row.name,
@@ -191,7 +196,7 @@ class NoteType:
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: rows.Note) -> NoteType:
+    def of(cls, row: RecordView) -> NoteType:
         return cls(
             id=strawberry.ID(str(row.id)),
             body=row.body,
@@ -232,7 +237,7 @@ class TaskType:
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: rows.Task) -> TaskType:
+    def of(cls, row: RecordView) -> TaskType:
         return cls(
             id=strawberry.ID(str(row.id)),
             title=row.title,
@@ -427,19 +432,19 @@ class RecordsQuery:
     @strawberry.field(permission_classes=[CanRead])
     async def company(self, info: Info[Any, Any], id: strawberry.ID) -> CompanyType | None:
         context = context_of(info)
-        row = await context.run(lambda session: session.get(rows.Company, parse_id(id)))
+        row = await context.run(lambda session: lookups.one(session, rows.Company, parse_id(id)))
         return CompanyType.of(row) if row else None
 
     @strawberry.field(permission_classes=[CanRead])
     async def person(self, info: Info[Any, Any], id: strawberry.ID) -> PersonType | None:
         context = context_of(info)
-        row = await context.run(lambda session: session.get(rows.Person, parse_id(id)))
+        row = await context.run(lambda session: lookups.one(session, rows.Person, parse_id(id)))
         return PersonType.of(row) if row else None
 
     @strawberry.field(permission_classes=[CanRead])
     async def note(self, info: Info[Any, Any], id: strawberry.ID) -> NoteType | None:
         context = context_of(info)
-        row = await context.run(lambda session: session.get(rows.Note, parse_id(id)))
+        row = await context.run(lambda session: lookups.one(session, rows.Note, parse_id(id)))
         return NoteType.of(row) if row else None
 
     @strawberry.field(permission_classes=[CanRead])
@@ -459,6 +464,7 @@ class RecordsQuery:
     ) -> Connection[CompanyType]:
         context = context_of(info)
         order = order_by or CompanyOrder()
+        with_total = total_count_requested(info)
 
         async def page(session: AsyncSession) -> Any:
             return await companies.list_companies(
@@ -472,6 +478,7 @@ class RecordsQuery:
                 else None,
                 order_by=companies.CompanyOrderField(order.field.value),
                 descending=order.direction == OrderDirection.DESC,
+                with_total=with_total,
             )
 
         return connection_from_page(await context.run(page), CompanyType.of)
@@ -487,6 +494,7 @@ class RecordsQuery:
     ) -> Connection[PersonType]:
         context = context_of(info)
         order = order_by or PersonOrder()
+        with_total = total_count_requested(info)
 
         async def page(session: AsyncSession) -> Any:
             return await people.list_people(
@@ -504,6 +512,7 @@ class RecordsQuery:
                 else None,
                 order_by=people.PersonOrderField(order.field.value),
                 descending=order.direction == OrderDirection.DESC,
+                with_total=with_total,
             )
 
         return connection_from_page(await context.run(page), PersonType.of)

@@ -5,83 +5,107 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, TypeAlias
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from compound.platform.records.models import Activity, Company, Note, Person, PersonEmail, Task
 
-Row = TypeVar("Row", bound=SQLModel)
+# Reads return rows of a record's columns (row.name, row.company_id …), not ORM objects:
+# building SQLModel instances was a third of the CPU of a page of companies, and the
+# embedding (384 floats to parse per row) is never shown.
+RecordView: TypeAlias = Any
 MAX_TIMELINE = 200
 
 
+def view_columns(model: type[SQLModel]) -> list[Any]:
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    return [column for column in table.columns if column.name != "embedding"]
+
+
+def select_view(model: type[SQLModel]) -> Select[Any]:
+    return select(*view_columns(model))
+
+
 async def by_ids(
-    session: AsyncSession, model: type[Row], ids: Sequence[uuid.UUID]
-) -> list[Row | None]:
+    session: AsyncSession, model: type[SQLModel], ids: Sequence[uuid.UUID]
+) -> list[RecordView | None]:
     """Rows of `model` in the order of `ids` (None where missing)."""
     column: Any = model.id  # type: ignore[attr-defined]
-    rows = (await session.execute(select(model).where(column.in_(set(ids))))).scalars()
-    found: dict[uuid.UUID, Row] = {cast(Any, row).id: row for row in rows}
+    rows = (await session.execute(select_view(model).where(column.in_(set(ids))))).all()
+    found = {row.id: row for row in rows}
     return [found.get(record_id) for record_id in ids]
 
 
 async def grouped_by(
     session: AsyncSession,
-    model: type[Row],
+    model: type[SQLModel],
     column_name: str,
     keys: Sequence[uuid.UUID],
     *,
     order_by: str = "created_at",
-) -> list[list[Row]]:
+) -> list[list[RecordView]]:
     """For each key, the rows of `model` whose `column_name` equals it (one query for all keys)."""
     column: Any = getattr(model, column_name)
     order: Any = getattr(model, order_by)
-    rows = (
-        await session.execute(select(model).where(column.in_(set(keys))).order_by(order))
-    ).scalars()
-    groups: dict[uuid.UUID, list[Row]] = defaultdict(list)
-    for row in rows:
+    statement = select_view(model).where(column.in_(set(keys))).order_by(order)
+    groups: dict[uuid.UUID, list[RecordView]] = defaultdict(list)
+    for row in (await session.execute(statement)).all():
         groups[getattr(row, column_name)].append(row)
     return [groups.get(key, []) for key in keys]
 
 
-async def companies_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Company | None]:
+async def one(session: AsyncSession, model: type[SQLModel], record_id: uuid.UUID) -> RecordView:
+    return (await by_ids(session, model, [record_id]))[0]
+
+
+async def companies_by_ids(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> list[RecordView | None]:
     return await by_ids(session, Company, ids)
 
 
-async def people_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Person | None]:
+async def people_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RecordView | None]:
     return await by_ids(session, Person, ids)
 
 
-async def notes_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Note | None]:
+async def notes_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RecordView | None]:
     return await by_ids(session, Note, ids)
 
 
-async def tasks_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Task | None]:
+async def tasks_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RecordView | None]:
     return await by_ids(session, Task, ids)
 
 
 async def people_of_companies(
     session: AsyncSession, ids: Sequence[uuid.UUID]
-) -> list[list[Person]]:
+) -> list[list[RecordView]]:
     return await grouped_by(session, Person, "company_id", ids, order_by="name")
 
 
-async def notes_of_companies(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[Note]]:
+async def notes_of_companies(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> list[list[RecordView]]:
     return await grouped_by(session, Note, "company_id", ids)
 
 
-async def notes_of_people(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[Note]]:
+async def notes_of_people(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> list[list[RecordView]]:
     return await grouped_by(session, Note, "person_id", ids)
 
 
-async def tasks_of_companies(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[Task]]:
+async def tasks_of_companies(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> list[list[RecordView]]:
     return await grouped_by(session, Task, "company_id", ids)
 
 
-async def tasks_of_people(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[Task]]:
+async def tasks_of_people(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> list[list[RecordView]]:
     return await grouped_by(session, Task, "person_id", ids)
 
 
@@ -92,13 +116,25 @@ async def emails_of_people(session: AsyncSession, ids: Sequence[uuid.UUID]) -> l
 
 async def timeline_of(
     session: AsyncSession, column_name: str, ids: Sequence[uuid.UUID], *, limit: int = MAX_TIMELINE
-) -> list[list[Activity]]:
+) -> list[list[RecordView]]:
     """Newest-first timeline entries for each company or person id (at most `limit` each)."""
     column: Any = getattr(Activity, column_name)
-    ranked = select(Activity).where(column.in_(set(ids))).order_by(col(Activity.occurred_at).desc())
-    groups: dict[uuid.UUID, list[Activity]] = defaultdict(list)
-    for row in (await session.execute(ranked)).scalars():
-        key = getattr(row, column_name)
-        if len(groups[key]) < limit:
-            groups[key].append(row)
+    newest_first = col(Activity.occurred_at).desc()
+    # Rank inside the database so a record with a long history costs `limit` rows, not all.
+    ranked = (
+        select(
+            *view_columns(Activity),
+            func.row_number().over(partition_by=column, order_by=newest_first).label("rank"),
+        )
+        .where(column.in_(set(ids)))
+        .subquery()
+    )
+    statement = (
+        select(ranked)
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c[column_name], ranked.c.occurred_at.desc())
+    )
+    groups: dict[uuid.UUID, list[RecordView]] = defaultdict(list)
+    for row in (await session.execute(statement)).all():
+        groups[getattr(row, column_name)].append(row)
     return [groups.get(key, []) for key in ids]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -25,7 +25,8 @@ class Page(Generic[T]):
     items: list[T]
     cursors: list[str]
     has_next_page: bool
-    total_count: int
+    # None when the caller did not ask: counting a large table costs more than the page.
+    total_count: int | None
 
     @property
     def end_cursor(self) -> str | None:
@@ -76,27 +77,41 @@ async def paginate(
     descending: bool,
     first: int,
     after: str | None,
+    with_total: bool = True,
 ) -> Page[Any]:
     """Run `statement` (already filtered) as one page of a keyset-paginated list."""
-    total = await session.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())
+    total = (
+        await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+        if with_total
+        else None
     )
     if after:
         value, last_id = decode_cursor(after)
-        keyset: ColumnElement[bool]
-        if descending:
-            keyset = or_(sort_column < value, and_(sort_column == value, id_column < last_id))
-        else:
-            keyset = or_(sort_column > value, and_(sort_column == value, id_column > last_id))
-        statement = statement.where(keyset)
+        expected = sort_column.type.python_type
+        # A cursor from another ordering, or a forged one, must not reach the SQL.
+        if not isinstance(value, expected) or (isinstance(value, str) and "\x00" in value):
+            raise ValidationFailed(
+                f"invalid cursor {after[:40]!r}: it does not belong to this ordering",
+                field="after",
+            )
+        # A row comparison, so Postgres walks the (sort, id) index from the cursor on
+        # instead of filtering every row before it.
+        position = tuple_(sort_column, id_column)
+        cursor = tuple_(literal(value, sort_column.type), literal(last_id, id_column.type))
+        statement = statement.where(position < cursor if descending else position > cursor)
     order = (
         (sort_column.desc(), id_column.desc())
         if descending
         else (sort_column.asc(), id_column.asc())
     )
-    rows = list((await session.execute(statement.order_by(*order).limit(first + 1))).scalars())
+    rows = list((await session.execute(statement.order_by(*order).limit(first + 1))).all())
     has_next = len(rows) > first
     rows = rows[:first]
     sort_key = sort_column.key
     cursors = [encode_cursor(getattr(row, sort_key), row.id) for row in rows]
-    return Page(items=rows, cursors=cursors, has_next_page=has_next, total_count=int(total or 0))
+    return Page(
+        items=rows,
+        cursors=cursors,
+        has_next_page=has_next,
+        total_count=int(total or 0) if with_total else None,
+    )

@@ -18,6 +18,7 @@ from compound.platform.embeddings import embed_one
 from compound.platform.errors import Duplicate, NotFound, ValidationFailed
 from compound.platform.normalize import normalize_email
 from compound.platform.records.companies import MAX_FILTER_LENGTH, get_company
+from compound.platform.records.lookups import RecordView, select_view
 from compound.platform.records.models import (
     PERSON_NAME_MAX,
     TITLE_MAX,
@@ -233,8 +234,9 @@ async def list_people(
     filter: PersonFilter | None = None,
     order_by: PersonOrderField = PersonOrderField.NAME,
     descending: bool = False,
-) -> Page[Person]:
-    statement = select(Person)
+    with_total: bool = True,
+) -> Page[RecordView]:
+    statement = select_view(Person)
     if filter is not None:
         needle = optional_text(
             filter.name_contains, field="nameContains", max_length=MAX_FILTER_LENGTH
@@ -266,4 +268,5 @@ async def list_people(
         descending=descending,
         first=first,
         after=after,
+        with_total=with_total,
     )

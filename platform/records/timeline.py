@@ -13,7 +13,7 @@ from compound.platform.auth.actor import Actor
 from compound.platform.records.models import Activity, AuditEvent
 
 # Vectors are derived data: hundreds of floats would drown the audit log.
-_NOT_SNAPSHOTTED = frozenset({"embedding"})
+_NOT_SNAPSHOTTED = {"embedding"}
 
 
 def _json_value(value: Any) -> Any:
@@ -30,8 +30,7 @@ def snapshot(record: SQLModel, **extra: Any) -> dict[str, Any]:
     """A JSON-safe copy of a record's columns, for the audit log's before/after."""
     values = {
         key: _json_value(value)
-        for key, value in record.model_dump().items()
-        if key not in _NOT_SNAPSHOTTED
+        for key, value in record.model_dump(exclude=_NOT_SNAPSHOTTED).items()
     }
     values.update({key: _json_value(value) for key, value in extra.items()})
     return values

@@ -421,3 +421,45 @@ async def test_listing_100_companies_with_people_and_notes_is_a_constant_number_
     many = await count_for(100)
     assert few == many
     assert many <= 12
+
+
+async def test_a_cursor_from_another_ordering_is_refused(
+    graphql: GraphQLClient, session: AsyncSession
+) -> None:
+    await make_company(session, name="Cursor One")
+    await make_company(session, name="Cursor Two")
+    await session.commit()
+    by_name = await graphql.execute(
+        '{ companies(first: 1, filter: {nameContains: "Cursor"}) { pageInfo { endCursor } } }'
+    )
+    cursor = by_name["data"]["companies"]["pageInfo"]["endCursor"]
+    body = await graphql.execute(
+        "query($a: String) { companies(first: 1, after: $a, orderBy: {field: CREATED_AT}) { totalCount } }",
+        {"a": cursor},
+    )
+    assert "does not belong to this ordering" in body["errors"][0]["message"]
+    forged = (
+        "WyJcdTAwMDAiLCAiMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwIl0"  # ["\u0000", uuid]
+    )
+    body = await graphql.execute(
+        "query($a: String) { companies(after: $a) { totalCount } }", {"a": forged}
+    )
+    assert "invalid cursor" in body["errors"][0]["message"]
+
+
+async def test_total_count_is_computed_only_when_selected(
+    graphql: GraphQLClient, session: AsyncSession, test_database: Database
+) -> None:
+    await make_company(session, name="Counted")
+    await session.commit()
+    await graphql.execute("{ companies(first: 1) { totalCount } }")  # token's last-use stamp
+    connection = (await session.connection()).sync_connection
+    with counting_queries(test_database, connection) as without_total:
+        await graphql.execute("{ companies(first: 5) { edges { node { name } } } }")
+    with counting_queries(test_database, connection) as with_total:
+        body = await graphql.execute(
+            "{ companies(first: 5) { ...Total edges { node { name } } } } fragment Total on CompanyConnection { totalCount }"
+        )
+    assert body["data"]["companies"]["totalCount"] >= 1
+    assert not any("count(" in statement for statement in without_total)
+    assert sum("count(" in statement for statement in with_total) == 1

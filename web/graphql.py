@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import strawberry
+from cross_web import HTTPException  # what strawberry's views turn into an HTTP status
 from graphql import GraphQLError
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException
@@ -104,10 +106,21 @@ def graphql_controller(settings: Settings) -> type:
                 raise NotAuthorizedException(detail=error.message) from None
             yield {CONTEXT_KEY: GraphQLContext(session=session, actor=actor, settings=settings)}
 
-    return make_graphql_controller(
+    base = make_graphql_controller(
         build_schema(settings),
         path="/graphql",
         context_getter=context_getter,
         graphql_ide="graphiql",
         allow_queries_via_get=False,
     )
+
+    class GraphQLController(base):  # type: ignore[valid-type, misc]
+        def decode_json(self, data: str | bytes) -> object:
+            try:
+                return json.loads(data)
+            except UnicodeDecodeError as error:
+                # json.loads guesses UTF-16/32 from the first bytes and fails outside the
+                # JSONDecodeError strawberry turns into a 400.
+                raise HTTPException(400, "the request body is not valid UTF-8 JSON") from error
+
+    return GraphQLController

@@ -28,7 +28,6 @@ from compound.platform.records.paging import check_page_size
 from compound.platform.sentinel import UNSET as SERVICE_UNSET
 
 DEFAULT_PAGE_SIZE = 20
-DEFAULT_TIMELINE_SIZE = 50
 
 
 def _unset(value: Any) -> Any:

@@ -463,3 +463,24 @@ async def test_total_count_is_computed_only_when_selected(
     assert body["data"]["companies"]["totalCount"] >= 1
     assert not any("count(" in statement for statement in without_total)
     assert sum("count(" in statement for statement in with_total) == 1
+
+
+async def test_malformed_http_bodies_are_4xx_with_a_reason(graphql: GraphQLClient) -> None:
+    headers = {"Authorization": f"Bearer {graphql.token}"}
+    cases = [
+        (b"not json", "application/json"),
+        (b'{"query": 42}', "application/json"),
+        (b'{"query": "{ __typename }", "variables": "nope"}', "application/json"),
+        (b"\xff\xfe\x00", "application/json"),
+    ]
+    for body, content_type in cases:
+        response = await graphql._client.post(
+            "/graphql", content=body, headers={**headers, "Content-Type": content_type}
+        )
+        assert 400 <= response.status_code < 500, (body, response.status_code)
+        assert response.text
+        assert "Traceback" not in response.text
+    wrong_type = await graphql._client.post(
+        "/graphql", content=b"{ __typename }", headers={**headers, "Content-Type": "text/plain"}
+    )
+    assert 400 <= wrong_type.status_code < 500

@@ -13,6 +13,7 @@ from graphql import GraphQLError
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -66,16 +67,24 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    # strawberry accepts extension instances; its annotation only names classes.
+    # The limit rules are built once: the validation cache keys on the rule classes, and
+    # each limiter instance would otherwise mint new ones for every request.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
+    # Factories: strawberry builds fresh extensions per request (instances would share
+    # per-request state between concurrent requests).
     extensions: list[Any] = [
-        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         # Integrations send the same few documents again and again: parse and validate
-        # each once (the depth and alias rules depend on the document alone).
-        ParserCache(maxsize=512),
-        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        ValidationCache(maxsize=512),
-        MaskErrors(should_mask_error=_should_mask, error_message="Unexpected server error."),
+        # each once (the caches live at module level, shared by every request).
+        lambda: ParserCache(maxsize=512),
+        lambda: AddValidationRules(limit_rules),
+        lambda: ValidationCache(maxsize=512),
+        lambda: MaskErrors(
+            should_mask_error=_should_mask, error_message="Unexpected server error."
+        ),
         UnitOfWork,
     ]
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)

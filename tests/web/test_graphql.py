@@ -358,8 +358,9 @@ async def test_query_deeper_than_10_names_the_depth_limit(graphql: GraphQLClient
 
 async def test_more_than_15_aliases_names_the_alias_limit(graphql: GraphQLClient) -> None:
     fields = " ".join(f"a{i}: companies(first: 1) {{ totalCount }}" for i in range(16))
-    body = await graphql.execute("{ " + fields + " }")
-    assert "16 aliases found. Allowed: 15" in body["errors"][0]["message"]
+    for _ in range(2):  # the second time the validation comes from the cache, same verdict
+        body = await graphql.execute("{ " + fields + " }")
+        assert "16 aliases found. Allowed: 15" in body["errors"][0]["message"]
 
 
 async def test_oversized_document_names_the_token_limit(graphql: GraphQLClient) -> None:

@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     public_url: str | None = None
     """Address people use to reach this instance; defaults to http://<host>:<port>."""
 
+    # --- background jobs -----------------------------------------------------------
+    queue_lease_seconds: float = Field(default=30.0, gt=0.5, le=3600)
+    """Seconds a claimed job stays with a worker unrenewed; a dead worker's jobs then rerun."""
+
+    worker_threads: int = Field(default=4, ge=1, le=64)
+    """Threads per `compound worker` process, each with its own event loop."""
+
+    worker_processes: int = Field(default=1, ge=1, le=32)
+    """Processes started by `compound worker` and `compound up`."""
+
     # --- GraphQL limits ------------------------------------------------------------
     graphql_max_page_size: int = Field(default=100, ge=1, le=1000)
     """Largest `first` a connection accepts."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
+import signal
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
@@ -103,6 +106,23 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     serve(host=host, port=port, workers=workers)
 
 
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from compound.platform.queue.worker import run_workers
+    from compound.web.jobs import ACTOR_MODULES
+
+    url = resolve_database_url(settings)  # one embedded server for every worker process
+    asyncio.run(_check_ready(url))
+    processes = args.processes or settings.worker_processes
+    threads = args.threads or settings.worker_threads
+    _say(f"Compound worker: {processes} process(es) × {threads} thread(s)")
+    run_workers(
+        processes=processes,
+        threads=threads,
+        modules=[*ACTOR_MODULES, *args.imports],
+        queues=args.queues,
+    )
+
+
 async def _check_ready(url: str) -> None:
     database = Database.connect(url, pool_size=1)
     try:
@@ -173,7 +193,19 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
     _say("  Ctrl-C stops everything; `make up` again reuses the data.")
     _say("")
     args.workers = None
-    _serve(settings, args)
+    # The worker runs beside the server; Ctrl-C reaches both (one process group).
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "compound.web.cli", "worker"], env=os.environ.copy()
+    )
+    try:
+        _serve(settings, args)
+    finally:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,6 +227,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, help="server processes (default COMPOUND_WEB_WORKERS)"
     )
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="run background jobs")
+    worker.add_argument("--processes", type=int, help="default COMPOUND_WORKER_PROCESSES")
+    worker.add_argument("--threads", type=int, help="per process; default COMPOUND_WORKER_THREADS")
+    worker.add_argument("--queue", dest="queues", action="append", default=[], help="only these")
+    worker.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="also load actors from MODULE (development)",
+    )
+    worker.set_defaults(handler=_worker)
 
     database = commands.add_parser("db", help="database migrations")
     database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")

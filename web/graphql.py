@@ -29,18 +29,19 @@ from compound.platform.config import Settings
 from compound.platform.database import Database
 from compound.platform.errors import CompoundError, NotAuthenticated
 from compound.platform.graphql.context import CONTEXT_KEY, GraphQLContext
+from compound.platform.queue.graphql import QueueMutation, QueueQuery
 from compound.platform.records.graphql import RecordsMutation, RecordsQuery
 
 logger = logging.getLogger(__name__)
 
 
 @strawberry.type
-class Query(RecordsQuery):
+class Query(RecordsQuery, QueueQuery):
     pass
 
 
 @strawberry.type
-class Mutation(RecordsMutation):
+class Mutation(RecordsMutation, QueueMutation):
     pass
 
 

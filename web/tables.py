@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from compound.platform.auth import models as auth_models
 from compound.platform.models import metadata
+from compound.platform.queue import models as queue_models
 from compound.platform.records import models as record_models
 
-TABLE_MODULES = (auth_models, record_models)
+TABLE_MODULES = (auth_models, queue_models, record_models)
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.conftest import REPOSITORY_ROOT, compound_command, free_port
@@ -87,6 +88,8 @@ def test_up_serves_demo_data_and_a_second_run_reuses_it(data_dir: Path) -> None:
         assert 400 <= counts["data"]["people"]["totalCount"] <= 600
         hits = graphql(port, token, '{ search(query: "software", first: 3) { score } }').json()
         assert len(hits["data"]["search"]) == 3
+        children = [" ".join(child.cmdline()) for child in psutil.Process(process.pid).children()]
+        assert any("compound.web.cli worker" in command for command in children), children
     finally:
         code = stop(process)
     assert code in (0, 130)

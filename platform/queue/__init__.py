@@ -1,0 +1,1 @@
+"""Durable background jobs: dramatiq actors on a broker that keeps its queue in Postgres."""

@@ -1,0 +1,109 @@
+"""Enqueueing in the caller's transaction, listing jobs, and putting dead letters back."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import dramatiq
+from sqlalchemy import func, insert, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from compound.platform.errors import NotFound, ValidationFailed
+from compound.platform.queue.broker import CHANNEL, stored_message
+from compound.platform.queue.models import Job, JobState
+from compound.platform.records.lookups import select_view
+from compound.platform.records.paging import Page, paginate
+
+_NOTIFIED = "compound.queue.notified_transaction"
+
+
+async def enqueue(
+    session: AsyncSession,
+    actor: dramatiq.Actor[..., Any],
+    *,
+    delay: timedelta | None = None,
+    **kwargs: Any,
+) -> uuid.UUID:
+    """Write a job for `actor` in the caller's transaction: rolled back, it never existed;
+    committed, it will run (at least once)."""
+    message = actor.message_with_options(kwargs=kwargs)
+    data, _ = stored_message(message)
+    eta: Any = func.now() + delay if delay else func.now()
+    job_id = uuid.UUID(message.message_id)
+    await session.execute(
+        insert(Job).values(
+            id=job_id,
+            queue_name=message.queue_name,
+            actor_name=message.actor_name,
+            message=data,
+            eta=eta,
+        )
+    )
+    # One NOTIFY per transaction wakes the workers when it commits (Postgres delivers
+    # notifications only on commit); a batch of 50 jobs does not send 50.
+    transaction = session.sync_session.get_transaction()
+    if session.info.get(_NOTIFIED) is not transaction:
+        await session.execute(text(f"NOTIFY {CHANNEL}"))
+        session.info[_NOTIFIED] = transaction
+    return job_id
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    state: JobState | None = None
+
+
+def parse_state(value: str) -> JobState:
+    try:
+        return JobState(value.strip().lower())
+    except ValueError:
+        raise ValidationFailed(
+            f"unknown job state {value!r}; choose one of: {', '.join(s.value for s in JobState)}",
+            field="state",
+        ) from None
+
+
+async def list_jobs(
+    session: AsyncSession,
+    *,
+    first: int,
+    after: str | None = None,
+    state: JobState | None = None,
+    with_total: bool = True,
+) -> Page[Any]:
+    statement = select_view(Job)
+    if state is not None:
+        statement = statement.where(col(Job.state) == state.value)
+    return await paginate(
+        session,
+        statement,
+        sort_column=Job.created_at,  # type: ignore[arg-type]
+        id_column=Job.id,  # type: ignore[arg-type]
+        descending=True,
+        first=first,
+        after=after,
+        with_total=with_total,
+    )
+
+
+async def retry_job(session: AsyncSession, job_id: uuid.UUID) -> Job:
+    """Put a dead-lettered job back in its queue, to run now."""
+    job = await session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no job with id {job_id}", field="id")
+    if job.state != JobState.DEAD.value:
+        raise ValidationFailed(
+            f"job {job_id} is {job.state}; only dead jobs can be retried", field="id"
+        )
+    await session.execute(
+        update(Job)
+        .where(col(Job.id) == job_id)
+        .values(state=JobState.QUEUED.value, eta=func.now(), finished_at=None)
+    )
+    await session.execute(text(f"NOTIFY {CHANNEL}"))
+    await session.refresh(job)
+    return job

@@ -61,6 +61,7 @@ pytest: install
 bench: install
 	$(BIN)/python bench/graphql_read.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/job_queue.py
 
 clean-venv:
 	rm -rf $(VENV) build

@@ -37,13 +37,13 @@ ON CONFLICT (id) DO UPDATE SET
 CLAIM = """
 UPDATE job SET state = 'running', lease_token = %(token)s, attempts = attempts + 1,
     lease_until = now() + %(lease)s * interval '1 second', started_at = now()
-WHERE id IN (
+WHERE id = ANY(ARRAY(
     SELECT id FROM job
     WHERE queue_name = %(queue)s AND state = 'queued' AND eta <= now()
     ORDER BY eta
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
-)
+))
 RETURNING id, message
 """
 RESCUE_EXPIRED = """
@@ -85,7 +85,13 @@ class PostgresBroker(dramatiq.Broker):
         self._local = threading.local()
 
     def connect(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(self._url(), autocommit=True)
+        # No prepared statements: a generic plan made while the table was nearly empty
+        # kept scanning the whole table once it held a backlog (10-16 ms per claim).
+        connection = psycopg.connect(self._url(), autocommit=True, prepare_threshold=None)
+        # Claims, acks and renewals may be lost in a crash without harm: delivery is at
+        # least once anyway. Callers' enqueue transactions keep synchronous commits.
+        connection.execute("SET synchronous_commit = off")
+        return connection
 
     def connection_for_this_thread(self) -> psycopg.Connection[Any]:
         connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
@@ -185,6 +191,7 @@ class PostgresConsumer(Consumer):
         self.buffer: deque[MessageProxy] = deque()
         self.in_flight: set[uuid.UUID] = set()
         self.in_flight_lock = threading.Lock()
+        self.slot_freed = threading.Event()
         self.last_housekeeping = 0.0
 
     def __next__(self) -> MessageProxy | None:
@@ -194,12 +201,18 @@ class PostgresConsumer(Consumer):
             if self.buffer:
                 return self.buffer.popleft()
             with self.in_flight_lock:
+                self.slot_freed.clear()
                 room = self.prefetch - len(self.in_flight)
             if room > 0 and self._claim(room):
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
+            if room <= 0:
+                # Every slot is busy: wait for a worker to finish one, not for the queue
+                # (polling it here kept both cores busy while jobs slept).
+                self.slot_freed.wait(min(remaining, self.broker.lease_seconds / 3))
+                continue
             self._wait(min(remaining, self._seconds_to_next_eta(), self.broker.lease_seconds / 3))
 
     def _claim(self, limit: int) -> bool:
@@ -251,6 +264,7 @@ class PostgresConsumer(Consumer):
         job_id = uuid.UUID(message.message_id)
         with self.in_flight_lock:
             self.in_flight.discard(job_id)
+            self.slot_freed.set()
         # Only the holder of the lease finishes a job: after a retry was scheduled (the row
         # was re-queued) or another worker took over an expired lease, this changes nothing.
         self.broker.connection_for_this_thread().execute(
@@ -270,6 +284,7 @@ class PostgresConsumer(Consumer):
         ids = [uuid.UUID(message.message_id) for message in messages]
         with self.in_flight_lock:
             self.in_flight.difference_update(ids)
+            self.slot_freed.set()
         if ids:
             self.broker.connection_for_this_thread().execute(
                 "UPDATE job SET state = 'queued', lease_token = NULL, lease_until = NULL"

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     queue_lease_seconds: float = Field(default=30.0, gt=0.5, le=3600)
     """Seconds a claimed job stays with a worker unrenewed; a dead worker's jobs then rerun."""
 
+    queue_retention_days: float = Field(default=7.0, gt=0, le=3650)
+    """Days a finished job is kept; dead letters are kept until retried."""
+
     worker_threads: int = Field(default=4, ge=1, le=64)
     """Threads per `compound worker` process, each with its own event loop."""
 

@@ -32,6 +32,7 @@ def job_broker() -> PostgresBroker:
             _broker = PostgresBroker(
                 url=lambda: libpq_url(resolve_database_url(get_settings())),
                 lease_seconds=settings.queue_lease_seconds,
+                retention_days=settings.queue_retention_days,
             )
             dramatiq.set_broker(_broker)
         return _broker

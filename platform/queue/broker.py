@@ -54,6 +54,15 @@ RENEW = """
 UPDATE job SET lease_until = now() + %(lease)s * interval '1 second'
 WHERE lease_token = %(token)s AND id = ANY(%(ids)s)
 """
+PURGE_DONE = """
+DELETE FROM job WHERE id = ANY(ARRAY(
+    SELECT id FROM job
+    WHERE state = 'done' AND created_at < now() - %(days)s * interval '1 day'
+    LIMIT %(limit)s
+))
+"""
+PURGE_INTERVAL_SECONDS = 300.0
+PURGE_BATCH = 5_000
 NEXT_ETA = """
 SELECT extract(epoch FROM min(eta) - now()) FROM job WHERE queue_name = %s AND state = 'queued'
 """
@@ -76,10 +85,12 @@ class PostgresBroker(dramatiq.Broker):
         *,
         url: Callable[[], str],
         lease_seconds: float = 30.0,
+        retention_days: float = 7.0,
         middleware: list[Middleware] | None = None,
     ) -> None:
         super().__init__(middleware=middleware)
         self._url = url
+        self.retention_days = retention_days
         self.lease_seconds = lease_seconds
         self.queues: set[str] = set()
         self._local = threading.local()
@@ -133,6 +144,14 @@ class PostgresBroker(dramatiq.Broker):
             connection.execute(f"NOTIFY {CHANNEL}")
         self.emit_after("enqueue", message, delay)
         return message
+
+    def purge_done_jobs(self) -> int:
+        """Delete finished jobs older than the retention (a batch at a time); dead ones stay
+        until a person retries or removes them."""
+        result = self.connection_for_this_thread().execute(
+            PURGE_DONE, {"days": self.retention_days, "limit": PURGE_BATCH}
+        )
+        return result.rowcount
 
     def get_declared_queues(self) -> set[str]:
         return self.queues.copy()
@@ -193,6 +212,7 @@ class PostgresConsumer(Consumer):
         self.in_flight_lock = threading.Lock()
         self.slot_freed = threading.Event()
         self.last_housekeeping = 0.0
+        self.last_purge = -PURGE_INTERVAL_SECONDS
 
     def __next__(self) -> MessageProxy | None:
         deadline = time.monotonic() + self.timeout
@@ -237,16 +257,16 @@ class PostgresConsumer(Consumer):
         if now - self.last_housekeeping < self.broker.lease_seconds / 3:
             return
         self.last_housekeeping = now
-        if self.in_flight:
+        with self.in_flight_lock:  # worker threads remove from it while we read
+            held = list(self.in_flight)
+        if held:
             self.connection.execute(
-                RENEW,
-                {
-                    "lease": self.broker.lease_seconds,
-                    "token": self.token,
-                    "ids": list(self.in_flight),
-                },
+                RENEW, {"lease": self.broker.lease_seconds, "token": self.token, "ids": held}
             )
         self.connection.execute(RESCUE_EXPIRED, {"queue": self.queue_name})
+        if now - self.last_purge >= PURGE_INTERVAL_SECONDS:
+            self.last_purge = now
+            self.broker.purge_done_jobs()
 
     def _seconds_to_next_eta(self) -> float:
         row = self.connection.execute(NEXT_ETA, (self.queue_name,)).fetchone()

@@ -225,3 +225,32 @@ async def test_a_job_whose_worker_is_killed_runs_again_after_the_lease(world: Qu
             text("SELECT count(*) FROM company WHERE name = :n"), {"n": marker}
         )
     assert created == 1
+
+
+async def test_old_finished_jobs_are_purged_dead_ones_stay(world: QueueWorld) -> None:
+    from compound.platform.embedded_postgres import libpq_url
+    from compound.platform.queue.broker import PostgresBroker
+
+    async with world.database.session() as session:
+        old_done = await service.enqueue(
+            session, actor(), marker="old-done", delay=timedelta(days=1)
+        )
+        old_dead = await service.enqueue(
+            session, actor(), marker="old-dead", delay=timedelta(days=1)
+        )
+        recent_done = await service.enqueue(
+            session, actor(), marker="new-done", delay=timedelta(days=1)
+        )
+        await session.execute(
+            text(
+                "UPDATE job SET state = CASE WHEN id = :dead THEN 'dead' ELSE 'done' END,"
+                " created_at = CASE WHEN id = :recent THEN now() ELSE now() - interval '8 days' END"
+                " WHERE id IN (:done, :dead, :recent)"
+            ),
+            {"done": old_done, "dead": old_dead, "recent": recent_done},
+        )
+    broker = PostgresBroker(url=lambda: libpq_url(world.env["COMPOUND_DATABASE_URL"]))
+    assert broker.purge_done_jobs() >= 1
+    assert await world.job(old_done) is None
+    assert (await world.job(old_dead)) is not None
+    assert (await world.job(recent_done)) is not None

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import psutil  # type: ignore[import-untyped]  # installed with pgserver
 import psycopg
-from harness import percentile, run_bench, say  # bench/harness.py
+from harness import cpu_seconds, percentile, postmaster, run_bench, say  # bench/harness.py
 from pgvector.psycopg import register_vector
 
 from compound.platform import migrations
@@ -155,21 +155,10 @@ class CpuProbe:
 
     def __init__(self, server_pid: int, pgdata: Path) -> None:
         self.server = psutil.Process(server_pid)
-        self.postmaster = psutil.Process(int((pgdata / "postmaster.pid").read_text().split()[0]))
-
-    @staticmethod
-    def _cpu(processes: list[psutil.Process]) -> dict[int, float]:
-        seconds = {}
-        for process in processes:
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            seconds[process.pid] = times.user + times.system
-        return seconds
+        self.postmaster = postmaster(pgdata)
 
     def snapshot(self) -> tuple[dict[int, float], dict[int, float]]:
-        return self._cpu(self.server.children(recursive=True)), self._cpu(
+        return cpu_seconds(self.server.children(recursive=True)), cpu_seconds(
             [self.postmaster, *self.postmaster.children()]
         )
 

@@ -15,6 +15,7 @@ from types import FrameType
 from typing import Any
 
 import numpy as np
+import psutil  # type: ignore[import-untyped]  # installed with pgserver
 
 
 class BenchTimeout(BaseException):
@@ -27,6 +28,23 @@ def say(message: str) -> None:
 
 def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else 0.0
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+    """User + system CPU seconds per pid (processes that already exited are left out)."""
+    seconds = {}
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        seconds[process.pid] = times.user + times.system
+    return seconds
+
+
+def postmaster(pgdata: Path) -> psutil.Process:
+    """The embedded Postgres server process of a data folder."""
+    return psutil.Process(int((pgdata / "postmaster.pid").read_text().split()[0]))
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:

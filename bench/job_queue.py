@@ -20,7 +20,7 @@ from typing import Any
 import dramatiq
 import psutil  # type: ignore[import-untyped]  # installed with pgserver
 import psycopg
-from harness import percentile, run_bench, say  # bench/harness.py
+from harness import cpu_seconds, percentile, postmaster, run_bench, say  # bench/harness.py
 from queue_bench_actors import LOG_DIR_VARIABLE, noop, sleeping  # bench/queue_bench_actors.py
 
 from compound.platform import migrations
@@ -119,24 +119,13 @@ class CpuProbe:
 
     def __init__(self, worker_pid: int, pgdata: Path) -> None:
         self.worker = psutil.Process(worker_pid)
-        self.postmaster = psutil.Process(int((pgdata / "postmaster.pid").read_text().split()[0]))
-
-    @staticmethod
-    def _cpu(processes: list[psutil.Process]) -> dict[int, float]:
-        seconds = {}
-        for process in processes:
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            seconds[process.pid] = times.user + times.system
-        return seconds
+        self.postmaster = postmaster(pgdata)
 
     def snapshot(self) -> tuple[dict[int, float], dict[int, float], float]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return (
-            self._cpu([self.worker, *self.worker.children(recursive=True)]),
-            self._cpu([self.postmaster, *self.postmaster.children()]),
+            cpu_seconds([self.worker, *self.worker.children(recursive=True)]),
+            cpu_seconds([self.postmaster, *self.postmaster.children()]),
             usage.ru_utime + usage.ru_stime,
         )
 

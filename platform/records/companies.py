@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -27,19 +26,18 @@ from compound.platform.records.models import (
     Person,
     Task,
 )
-from compound.platform.records.paging import Page, paginate
+from compound.platform.records.paging import (
+    Page,
+    RecordOrder,
+    paginate,
+    sort_column,
+    where_name_contains,
+)
 from compound.platform.records.rules import optional_text, required_text
 from compound.platform.records.timeline import changed_fields, record_change, snapshot
 from compound.platform.sentinel import UNSET, Unset
 
 MAX_ALIASES = 50
-MAX_FILTER_LENGTH = 200
-
-
-class CompanyOrderField(StrEnum):
-    NAME = "name"
-    CREATED_AT = "created_at"
-    UPDATED_AT = "updated_at"
 
 
 @dataclass(frozen=True)
@@ -302,32 +300,21 @@ async def list_companies(
     first: int,
     after: str | None = None,
     filter: CompanyFilter | None = None,
-    order_by: CompanyOrderField = CompanyOrderField.NAME,
+    order_by: RecordOrder = RecordOrder.NAME,
     descending: bool = False,
     with_total: bool = True,
 ) -> Page[RecordView]:
     statement = select_view(Company)
     if filter is not None:
-        needle = optional_text(
-            filter.name_contains, field="nameContains", max_length=MAX_FILTER_LENGTH
-        )
-        if needle:
-            statement = statement.where(
-                func.lower(Company.name).contains(needle.lower(), autoescape=True)
-            )
+        statement = where_name_contains(statement, Company, filter.name_contains)
         if filter.domain:
             statement = statement.where(
                 col(Company.domain) == normalize_domain(filter.domain, field="domain")
             )
-    sort_column = {
-        CompanyOrderField.NAME: Company.name,
-        CompanyOrderField.CREATED_AT: Company.created_at,
-        CompanyOrderField.UPDATED_AT: Company.updated_at,
-    }[order_by]
     return await paginate(
         session,
         statement,
-        sort_column=sort_column,  # type: ignore[arg-type]
+        sort_column=sort_column(Company, order_by),
         id_column=Company.id,  # type: ignore[arg-type]
         descending=descending,
         first=first,

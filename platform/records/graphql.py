@@ -24,7 +24,7 @@ from compound.platform.graphql.permissions import CanRead, CanWrite
 from compound.platform.records import companies, lookups, notes, people, search, tasks
 from compound.platform.records import models as rows
 from compound.platform.records.lookups import RecordView
-from compound.platform.records.paging import check_page_size
+from compound.platform.records.paging import RecordOrder, check_page_size
 from compound.platform.sentinel import UNSET as SERVICE_UNSET
 
 DEFAULT_PAGE_SIZE = 20
@@ -475,7 +475,7 @@ class RecordsQuery:
                 )
                 if filter
                 else None,
-                order_by=companies.CompanyOrderField(order.field.value),
+                order_by=RecordOrder(order.field.value),
                 descending=order.direction == OrderDirection.DESC,
                 with_total=with_total,
             )
@@ -509,7 +509,7 @@ class RecordsQuery:
                 )
                 if filter
                 else None,
-                order_by=people.PersonOrderField(order.field.value),
+                order_by=RecordOrder(order.field.value),
                 descending=order.direction == OrderDirection.DESC,
                 with_total=with_total,
             )

@@ -8,6 +8,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, literal, select, tuple_
@@ -15,9 +16,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from compound.platform.errors import ValidationFailed
+from compound.platform.records.rules import optional_text
 
 T = TypeVar("T")
 MAX_CURSOR_LENGTH = 1000
+MAX_FILTER_LENGTH = 200
+
+
+class RecordOrder(StrEnum):
+    """How lists of records (companies, people) can be sorted; the id breaks ties."""
+
+    NAME = "name"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+def sort_column(model: Any, order: RecordOrder) -> InstrumentedAttribute[Any]:
+    column: InstrumentedAttribute[Any] = getattr(model, order.value)
+    return column
+
+
+def where_name_contains(statement: Select[Any], model: Any, text: str | None) -> Select[Any]:
+    """Case-insensitive substring filter on `model.name`; % and _ match themselves."""
+    needle = optional_text(text, field="nameContains", max_length=MAX_FILTER_LENGTH)
+    if not needle:
+        return statement
+    return statement.where(func.lower(model.name).contains(needle.lower(), autoescape=True))
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -17,7 +16,7 @@ from compound.platform.clock import utcnow
 from compound.platform.embeddings import embed_one
 from compound.platform.errors import Duplicate, NotFound, ValidationFailed
 from compound.platform.normalize import normalize_email
-from compound.platform.records.companies import MAX_FILTER_LENGTH, get_company
+from compound.platform.records.companies import get_company
 from compound.platform.records.lookups import RecordView, select_view
 from compound.platform.records.models import (
     PERSON_NAME_MAX,
@@ -26,18 +25,18 @@ from compound.platform.records.models import (
     Person,
     PersonEmail,
 )
-from compound.platform.records.paging import Page, paginate
+from compound.platform.records.paging import (
+    Page,
+    RecordOrder,
+    paginate,
+    sort_column,
+    where_name_contains,
+)
 from compound.platform.records.rules import optional_text, required_text
 from compound.platform.records.timeline import changed_fields, record_change, snapshot
 from compound.platform.sentinel import UNSET, Unset
 
 MAX_EMAILS_PER_PERSON = 20
-
-
-class PersonOrderField(StrEnum):
-    NAME = "name"
-    CREATED_AT = "created_at"
-    UPDATED_AT = "updated_at"
 
 
 @dataclass(frozen=True)
@@ -232,19 +231,13 @@ async def list_people(
     first: int,
     after: str | None = None,
     filter: PersonFilter | None = None,
-    order_by: PersonOrderField = PersonOrderField.NAME,
+    order_by: RecordOrder = RecordOrder.NAME,
     descending: bool = False,
     with_total: bool = True,
 ) -> Page[RecordView]:
     statement = select_view(Person)
     if filter is not None:
-        needle = optional_text(
-            filter.name_contains, field="nameContains", max_length=MAX_FILTER_LENGTH
-        )
-        if needle:
-            statement = statement.where(
-                func.lower(Person.name).contains(needle.lower(), autoescape=True)
-            )
+        statement = where_name_contains(statement, Person, filter.name_contains)
         if filter.email:
             statement = statement.where(
                 col(Person.id).in_(
@@ -255,15 +248,10 @@ async def list_people(
             )
         if filter.company_id is not None:
             statement = statement.where(col(Person.company_id) == filter.company_id)
-    sort_column = {
-        PersonOrderField.NAME: Person.name,
-        PersonOrderField.CREATED_AT: Person.created_at,
-        PersonOrderField.UPDATED_AT: Person.updated_at,
-    }[order_by]
     return await paginate(
         session,
         statement,
-        sort_column=sort_column,  # type: ignore[arg-type]
+        sort_column=sort_column(Person, order_by),
         id_column=Person.id,  # type: ignore[arg-type]
         descending=descending,
         first=first,

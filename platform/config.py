@@ -6,8 +6,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ModelPrice(BaseModel):
+    """What a model costs, in USD per million tokens."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input: float = Field(ge=0, le=10_000)
+    output: float = Field(ge=0, le=10_000)
 
 
 class Settings(BaseSettings):
@@ -82,6 +91,29 @@ class Settings(BaseSettings):
 
     openai_embeddings_model: str = "text-embedding-3-small"
     """Embedding model used when embeddings_provider is `openai` (asked for 384 dimensions)."""
+
+    llm_model_fast: str = "gpt-4o-mini"
+    """Model behind the `fast` tier (agents may name their own)."""
+
+    llm_model_smart: str = "gpt-4o"
+    """Model behind the `smart` tier; `fast` escalates here when its output fails twice."""
+
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, le=900)
+    """Hard limit on one model call attempt; past it the call is abandoned and retried."""
+
+    llm_max_attempts: int = Field(default=3, ge=1, le=10)
+    """Attempts per model call on 429, 5xx, timeouts and connection errors."""
+
+    llm_retry_base_seconds: float = Field(default=1.0, ge=0, le=60)
+    """First backoff between attempts; doubles each time, with jitter, capped at 30 s."""
+
+    llm_prices: dict[str, ModelPrice] = Field(
+        default_factory=lambda: {
+            "gpt-4o-mini": ModelPrice(input=0.15, output=0.60),
+            "gpt-4o": ModelPrice(input=2.50, output=10.00),
+        }
+    )
+    """USD per million prompt (input) and completion (output) tokens, per model, as JSON."""
 
     search_ef_search: int = Field(default=100, ge=10, le=1000)
     """HNSW candidate list size per search: higher finds more true neighbours, slower."""

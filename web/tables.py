@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from compound.agents.inbox import models as inbox_models
+from compound.agents.runtime import models as runtime_models
 from compound.platform.auth import models as auth_models
+from compound.platform.llm import models as llm_models
 from compound.platform.models import metadata
 from compound.platform.queue import models as queue_models
 from compound.platform.records import models as record_models
 
-TABLE_MODULES = (auth_models, queue_models, record_models)
+TABLE_MODULES = (
+    auth_models,
+    queue_models,
+    record_models,
+    llm_models,
+    runtime_models,
+    inbox_models,
+)
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -17,6 +17,8 @@ class Actor:
     token_id: uuid.UUID | None = None
     role: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    run_id: uuid.UUID | None = None
+    """Set for an agent: the run whose writes these are (provenance, undo)."""
 
     @classmethod
     def system(cls, name: str) -> Actor:

@@ -1,0 +1,1 @@
+"""The Agent Inbox: what agents bring back to a person (approvals, questions, exceptions)."""

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     worker_processes: int = Field(default=1, ge=1, le=32)
     """Processes started by `compound worker` and `compound up`."""
 
+    broker_url: str | None = None
+    """Unset = Postgres broker in the database; redis://host:port/db = dramatiq's Redis broker."""
+
     # --- GraphQL limits ------------------------------------------------------------
     graphql_max_page_size: int = Field(default=100, ge=1, le=1000)
     """Largest `first` a connection accepts."""
@@ -136,6 +139,19 @@ class Settings(BaseSettings):
         if not value.startswith("postgresql+psycopg://"):
             raise ValueError(
                 "COMPOUND_DATABASE_URL must start with postgresql+psycopg:// (or postgresql://)"
+            )
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url_is_redis(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not value.startswith(("redis://", "rediss://")):
+            # The value is left out of the message: a broker URL may carry a password.
+            raise ValueError(
+                "COMPOUND_BROKER_URL must be a redis:// or rediss:// URL"
+                " (or unset for the Postgres broker)"
             )
         return value
 

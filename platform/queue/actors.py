@@ -11,29 +11,37 @@ from typing import Any
 import dramatiq
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from compound.platform.config import get_settings
+from compound.platform.config import Settings, get_settings
 from compound.platform.database import Database, resolve_database_url
 from compound.platform.embedded_postgres import libpq_url
 from compound.platform.queue.broker import PostgresBroker
+from compound.platform.queue.redis_broker import redis_broker
 
 JobFunction = Callable[..., Awaitable[None]]
 
-_broker: PostgresBroker | None = None
+_broker: dramatiq.Broker | None = None
 _broker_lock = threading.Lock()
 _thread = threading.local()
 
 
-def job_broker() -> PostgresBroker:
+def build_broker(settings: Settings) -> dramatiq.Broker:
+    """The Postgres broker on the `job` table, or dramatiq's Redis broker when
+    COMPOUND_BROKER_URL is set; both carry dramatiq's default middleware (Retries…)."""
+    if settings.broker_url:
+        return redis_broker(settings.broker_url)
+    return PostgresBroker(
+        url=lambda: libpq_url(resolve_database_url(get_settings())),
+        lease_seconds=settings.queue_lease_seconds,
+        retention_days=settings.queue_retention_days,
+    )
+
+
+def job_broker() -> dramatiq.Broker:
     """The process's broker, also installed as dramatiq's global one."""
     global _broker
     with _broker_lock:
         if _broker is None:
-            settings = get_settings()
-            _broker = PostgresBroker(
-                url=lambda: libpq_url(resolve_database_url(get_settings())),
-                lease_seconds=settings.queue_lease_seconds,
-                retention_days=settings.queue_retention_days,
-            )
+            _broker = build_broker(get_settings())
             dramatiq.set_broker(_broker)
         return _broker
 
@@ -94,4 +102,4 @@ def job(
     return declare
 
 
-__all__ = ["AsyncSession", "job", "job_broker"]
+__all__ = ["AsyncSession", "build_broker", "job", "job_broker"]

@@ -12,9 +12,11 @@ from sqlalchemy import func, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from compound.platform.errors import NotFound, ValidationFailed
-from compound.platform.queue.broker import CHANNEL, stored_message
+from compound.platform.config import get_settings
+from compound.platform.errors import NotFound, ServiceUnavailable, ValidationFailed
+from compound.platform.queue.broker import CHANNEL, PostgresBroker, stored_message
 from compound.platform.queue.models import Job, JobState
+from compound.platform.queue.redis_broker import hold_until_commit
 from compound.platform.records.lookups import select_view
 from compound.platform.records.paging import Page, paginate
 
@@ -29,8 +31,17 @@ async def enqueue(
     **kwargs: Any,
 ) -> uuid.UUID:
     """Write a job for `actor` in the caller's transaction: rolled back, it never existed;
-    committed, it will run (at least once)."""
+    committed, it will run (at least once).
+
+    With the Postgres broker the job is a row of this transaction. Any other broker (Redis)
+    cannot join it, so the message is held on the session and sent after the commit; a
+    rollback, or the rollback of the savepoint it was enqueued in, drops it.
+    """
     message = actor.message_with_options(kwargs=kwargs)
+    if not isinstance(actor.broker, PostgresBroker):
+        delay_ms = int(delay.total_seconds() * 1000) if delay else None
+        hold_until_commit(session.sync_session, actor.broker, message, delay_ms=delay_ms)
+        return uuid.UUID(message.message_id)
     data, _ = stored_message(message)
     eta: Any = func.now() + delay if delay else func.now()
     job_id = uuid.UUID(message.message_id)
@@ -75,6 +86,7 @@ async def list_jobs(
     state: JobState | None = None,
     with_total: bool = True,
 ) -> Page[Any]:
+    _require_job_table()
     statement = select_view(Job)
     if state is not None:
         statement = statement.where(col(Job.state) == state.value)
@@ -92,6 +104,7 @@ async def list_jobs(
 
 async def retry_job(session: AsyncSession, job_id: uuid.UUID) -> Job:
     """Put a dead-lettered job back in its queue, to run now."""
+    _require_job_table()
     job = await session.get(Job, job_id)
     if job is None:
         raise NotFound(f"no job with id {job_id}", field="id")
@@ -107,3 +120,12 @@ async def retry_job(session: AsyncSession, job_id: uuid.UUID) -> Job:
     await session.execute(text(f"NOTIFY {CHANNEL}"))
     await session.refresh(job)
     return job
+
+
+def _require_job_table() -> None:
+    # Only the Postgres broker keeps jobs as rows; an empty list would suggest "no jobs".
+    if get_settings().broker_url:
+        raise ServiceUnavailable(
+            "the jobs list and retryJob are only available with the Postgres broker;"
+            " with COMPOUND_BROKER_URL set, jobs and dead letters live in Redis"
+        )

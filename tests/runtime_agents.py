@@ -3,8 +3,11 @@ can script what an offline engine does; with instructions, the same agents run o
 
 from __future__ import annotations
 
+import uuid
+
 from pydantic import BaseModel, Field
 
+from compound.agents.inbox.items import Evidence
 from compound.agents.runtime.agent import Agent, Budget, register
 from compound.agents.runtime.context import ActionRejected, RunContext, ToolFailed
 from compound.agents.runtime.tools import Effect, tool
@@ -26,6 +29,12 @@ class Email(BaseModel):
 
 class PageAddress(BaseModel):
     url: str
+
+
+class Rename(BaseModel):
+    company_id: str
+    name: str = Field(min_length=1, max_length=200)
+    url: str = "https://example.com/rename"
 
 
 @tool(effect=Effect.READ)
@@ -52,6 +61,18 @@ async def add_company(context: RunContext, arguments: CompanyName) -> str:
     return str(company.id)
 
 
+@tool(effect=Effect.WRITE)
+async def rename_company(context: RunContext, arguments: Rename) -> str:
+    """Rename a company, citing the page that gave the new name (provenance, undo)."""
+    company = await companies.update_company(
+        context.require_session(),
+        context.actor.citing(source={"url": arguments.url}, confidence=0.8),
+        uuid.UUID(arguments.company_id),
+        name=arguments.name,
+    )
+    return company.name
+
+
 @tool(effect=Effect.READ, reads_untrusted=True)
 async def read_web_page(context: RunContext, arguments: PageAddress) -> str:
     """Read a web page (untrusted content)."""
@@ -76,6 +97,7 @@ class Plan(BaseModel):
     question: str | None = None
     children: list[str] = Field(default_factory=list)
     exceptions: list[str] = Field(default_factory=list)
+    report: str | None = None
 
 
 class Outcome(BaseModel):
@@ -95,6 +117,8 @@ async def follow_plan(context: RunContext, plan: Plan) -> Outcome:
             results.append(f"rejected: {rejection.message}")
     for title in plan.exceptions:
         await context.report_exception(title)
+    if plan.report:
+        await context.report(plan.report, evidence=[Evidence(label="the plan", quote=plan.report)])
     answer = await context.ask(plan.question, choices=["yes", "no"]) if plan.question else None
     done = 0
     if plan.children:
@@ -113,7 +137,7 @@ PLANNER: Agent[Plan, Outcome] = register(
         input_schema=Plan,
         output_schema=Outcome,
         offline=follow_plan,
-        tools=(count_companies, add_company, read_web_page, send_email, explode),
+        tools=(count_companies, add_company, rename_company, read_web_page, send_email, explode),
         budget=Budget(max_steps=8, max_tokens=5_000, max_cost_usd=0.05),
         title=lambda plan: f"plan of {len(plan.steps)} steps",
     )

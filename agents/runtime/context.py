@@ -20,7 +20,7 @@ from compound.agents.inbox.models import InboxItem, ItemKind, ItemStatus
 from compound.agents.runtime.agent import Agent
 from compound.agents.runtime.models import AgentRun, Engine, RunState, RunStep, StepKind
 from compound.agents.runtime.tools import Effect, Tool
-from compound.platform.auth.actor import Actor
+from compound.platform.auth.actor import Actor, AgentProvenance
 from compound.platform.errors import CompoundError
 from compound.platform.llm.gateway import (
     CallRecord,
@@ -113,7 +113,7 @@ def agent_actor(run: AgentRun) -> Actor:
         label=f"agent:{run.agent}",
         scopes=frozenset({"read", "write"}),
         role="agent",
-        run_id=run.id,
+        provenance=AgentProvenance(run_id=run.id, agent=run.agent),
     )
 
 
@@ -270,6 +270,7 @@ class RunContext:
     async def _execute(self, tool: Tool, arguments: BaseModel, *, step: RunStep | None) -> Any:
         started = time.perf_counter()
         session = self.session
+        caller, self.actor = self.actor, self.actor.in_tool(tool.name)
         try:
             if session is not None:
                 # A tool is all or nothing: a refusal half-way leaves no half-written record.
@@ -281,6 +282,8 @@ class RunContext:
             error = None
         except CompoundError as failure:
             result, error = None, failure.message
+        finally:
+            self.actor = caller
         latency = (time.perf_counter() - started) * 1000
         if tool.reads_untrusted:
             self.run.tainted = True
@@ -406,19 +409,36 @@ class RunContext:
         self, title: str, *, explanation: str = "", evidence: Sequence[Evidence] = ()
     ) -> None:
         """Tell a person about a part the run could not do, and carry on with the rest."""
-        if self._replay(StepKind.POLICY, "exception_reported") is not None:
+        await self._tell(ItemKind.EXCEPTION, title, explanation=explanation, evidence=evidence)
+
+    async def report(
+        self, title: str, *, explanation: str = "", evidence: Sequence[Evidence] = ()
+    ) -> None:
+        """Leave a summary for a person (a finished batch's ledger); nothing waits on it."""
+        await self._tell(ItemKind.REPORT, title, explanation=explanation, evidence=evidence)
+
+    async def _tell(
+        self,
+        kind: ItemKind,
+        title: str,
+        *,
+        explanation: str,
+        evidence: Sequence[Evidence],
+    ) -> None:
+        step_name = f"{kind.value}_reported"
+        if self._replay(StepKind.POLICY, step_name) is not None:
             return
         if self.session is not None:
             await open_item(
                 self.session,
-                kind=ItemKind.EXCEPTION,
+                kind=kind,
                 run_id=self.run.id,
                 root_run_id=self.run.root_id,
                 title=title,
                 explanation=explanation,
                 evidence=evidence,
             )
-        await self._record(StepKind.POLICY, "exception_reported", result={"title": title})
+        await self._record(StepKind.POLICY, step_name, result={"title": title[:300]})
 
     # --- children --------------------------------------------------------------------
 

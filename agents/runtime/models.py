@@ -114,6 +114,8 @@ class AgentRun(SQLModel, table=True):
     updated_at: datetime = updated_at_field()
     started_at: datetime | None = optional_timestamp_field()
     finished_at: datetime | None = optional_timestamp_field()
+    undone_at: datetime | None = optional_timestamp_field()
+    """When a person last undid this run's writes (agents.runtime.undo)."""
 
 
 class RunStep(SQLModel, table=True):

@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeAlias
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from compound.platform.auth.actor import Actor
@@ -63,6 +64,58 @@ class ActivityType:
         )
 
 
+@strawberry.type(
+    name="Provenance",
+    description="One write an agent made on a record: its run, tool, cited source, confidence.",
+)
+class ProvenanceType:
+    run_id: strawberry.ID
+    agent: str
+    tool: str | None
+    action: str = strawberry.field(description="What the write was, e.g. company.updated.")
+    field: str | None = strawberry.field(
+        description="The field written (snake_case); null when the whole record was "
+        "created, deleted or merged."
+    )
+    source: JSON = strawberry.field(
+        description="Where the value came from: keys such as message_id, url, span."
+    )
+    confidence: float | None = strawberry.field(
+        description="0 to 1, as the agent stated it; null when it did not say."
+    )
+    created_at: datetime
+    undone_at: datetime | None = strawberry.field(
+        description="When an undo of the run reverted this write; null while it stands."
+    )
+
+    @classmethod
+    def of(cls, row: RecordView) -> ProvenanceType:
+        return cls(
+            run_id=strawberry.ID(str(row.run_id)),
+            agent=row.agent,
+            tool=row.tool,
+            action=row.action,
+            field=row.field,
+            source=row.source,
+            confidence=row.confidence,
+            created_at=row.created_at,
+            undone_at=row.undone_at,
+        )
+
+
+PROVENANCE_DESCRIPTION = "What agents wrote on this record and on what grounds, newest first."
+
+
+async def _provenance(
+    info: Info[Any, Any], subject_type: str, record_id: strawberry.ID
+) -> list[ProvenanceType]:
+    async def batch(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[RecordView]]:
+        return await lookups.provenance_of(session, subject_type, ids)
+
+    loader = context_of(info).loader(f"provenance_of_{subject_type}", batch)
+    return [ProvenanceType.of(row) for row in await loader.load(uuid.UUID(record_id))]
+
+
 @strawberry.type(name="Company")
 class CompanyType:
     id: strawberry.ID
@@ -104,6 +157,10 @@ class CompanyType:
     async def timeline(self, info: Info[Any, Any]) -> list[ActivityType]:
         loader = context_of(info).loader("timeline_of_company", _company_timelines)
         return [ActivityType.of(row) for row in await loader.load(uuid.UUID(self.id))]
+
+    @strawberry.field(description=PROVENANCE_DESCRIPTION)
+    async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
+        return await _provenance(info, "company", self.id)
 
 
 async def _company_timelines(
@@ -166,6 +223,10 @@ class PersonType:
         loader = context_of(info).loader("timeline_of_person", _person_timelines)
         return [ActivityType.of(row) for row in await loader.load(uuid.UUID(self.id))]
 
+    @strawberry.field(description=PROVENANCE_DESCRIPTION)
+    async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
+        return await _provenance(info, "person", self.id)
+
 
 async def _company_of(info: Info[Any, Any], company_id: strawberry.ID | None) -> CompanyType | None:
     if company_id is None:
@@ -212,6 +273,10 @@ class NoteType:
     @strawberry.field
     async def person(self, info: Info[Any, Any]) -> PersonType | None:
         return await _person_of(info, self.person_id)
+
+    @strawberry.field(description=PROVENANCE_DESCRIPTION)
+    async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
+        return await _provenance(info, "note", self.id)
 
 
 @strawberry.enum(name="TaskStatus")
@@ -260,6 +325,10 @@ class TaskType:
     @strawberry.field
     async def person(self, info: Info[Any, Any]) -> PersonType | None:
         return await _person_of(info, self.person_id)
+
+    @strawberry.field(description=PROVENANCE_DESCRIPTION)
+    async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
+        return await _provenance(info, "task", self.id)
 
 
 SearchNode: TypeAlias = Annotated[

@@ -11,13 +11,22 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
-from compound.platform.records.models import Activity, Company, Note, Person, PersonEmail, Task
+from compound.platform.records.models import (
+    Activity,
+    Company,
+    Note,
+    Person,
+    PersonEmail,
+    RecordProvenance,
+    Task,
+)
 
 # Reads return rows of a record's columns (row.name, row.company_id …), not ORM objects:
 # building SQLModel instances was a third of the CPU of a page of companies, and the
 # embedding (384 floats to parse per row) is never shown.
 RecordView: TypeAlias = Any
 MAX_TIMELINE = 200
+MAX_PROVENANCE = 200
 
 
 def view_columns(model: type[SQLModel]) -> list[Any]:
@@ -112,6 +121,38 @@ async def tasks_of_people(
 async def emails_of_people(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[str]]:
     groups = await grouped_by(session, PersonEmail, "person_id", ids, order_by="position")
     return [[row.email for row in group] for group in groups]
+
+
+async def provenance_of(
+    session: AsyncSession,
+    subject_type: str,
+    ids: Sequence[uuid.UUID],
+    *,
+    limit: int = MAX_PROVENANCE,
+) -> list[list[RecordView]]:
+    """For each record id, what agents wrote on it, newest first (at most `limit` each)."""
+    newest_first = col(RecordProvenance.created_at).desc()
+    # Ranked in the database, as the timeline: a record agents keep revising stays cheap.
+    ranked = (
+        select(
+            *view_columns(RecordProvenance),
+            func.row_number()
+            .over(partition_by=col(RecordProvenance.subject_id), order_by=newest_first)
+            .label("rank"),
+        )
+        .where(col(RecordProvenance.subject_type) == subject_type)
+        .where(col(RecordProvenance.subject_id).in_(set(ids)))
+        .subquery()
+    )
+    statement = (
+        select(ranked)
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.subject_id, ranked.c.created_at.desc(), ranked.c.field)
+    )
+    groups: dict[uuid.UUID, list[RecordView]] = defaultdict(list)
+    for row in (await session.execute(statement)).all():
+        groups[row.subject_id].append(row)
+    return [groups.get(key, []) for key in ids]
 
 
 async def timeline_of(

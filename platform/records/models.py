@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -218,3 +219,41 @@ class AuditEvent(SQLModel, table=True):
     actor_label: str = Field(sa_column=Column(String(200), nullable=False))
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+
+
+class RecordProvenance(SQLModel, table=True):
+    """What an agent wrote and on what grounds: its run, tool, cited source and confidence.
+
+    One row per created or deleted record (`field` is null) and per changed field, with
+    the values before and after, so a run's writes can be shown and undone.
+    """
+
+    __tablename__ = "record_provenance"
+    __table_args__ = (
+        Index("ix_record_provenance_subject", "subject_type", "subject_id"),
+        Index("ix_record_provenance_run_id", "run_id"),
+        CheckConstraint(
+            "confidence IS NULL OR (confidence >= 0 AND confidence <= 1)",
+            name="confidence_range",
+        ),
+    )
+
+    id: uuid.UUID = id_field()
+    created_at: datetime = created_at_field()
+    action: str = Field(sa_column=Column(String(64), nullable=False))
+    subject_type: str = Field(sa_column=Column(String(32), nullable=False))
+    subject_id: uuid.UUID = Field(sa_column=Column(PG_UUID(as_uuid=True), nullable=False))
+    field: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    # Not a foreign key: the platform knows nothing of agent runs, and provenance is history.
+    run_id: uuid.UUID = Field(sa_column=Column(PG_UUID(as_uuid=True), nullable=False))
+    agent: str = Field(sa_column=Column(String(100), nullable=False))
+    tool: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    source: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    confidence: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    value_before: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    value_after: Any = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    undone_at: datetime | None = optional_timestamp_field()
+    """When an undo of the run reverted this write; null while it stands."""

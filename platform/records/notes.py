@@ -72,3 +72,25 @@ async def create_note(
         after=snapshot(note),
     )
     return note
+
+
+async def delete_note(session: AsyncSession, actor: Actor, note_id: uuid.UUID) -> None:
+    note = await get_note(session, note_id)
+    before = snapshot(note)
+    company_id = note.company_id
+    if company_id is None and note.person_id is not None:
+        # As when it was added: a person's note shows on their company's timeline too.
+        company_id = (await get_person(session, note.person_id)).company_id
+    await session.delete(note)
+    await session.flush()
+    await record_change(
+        session,
+        actor,
+        action="note.deleted",
+        subject_type="note",
+        subject_id=note_id,
+        company_id=company_id,
+        person_id=note.person_id,
+        summary=f"Note deleted: {_first_line(note.body)}",
+        before=before,
+    )

@@ -139,3 +139,25 @@ async def paginate(
         has_next_page=has_next,
         total_count=int(total or 0) if with_total else None,
     )
+
+
+async def newest_first(
+    session: AsyncSession,
+    statement: Select[Any],
+    model: Any,
+    *,
+    first: int,
+    after: str | None,
+    with_total: bool = True,
+) -> Page[Any]:
+    """`statement` (rows of `model`, already filtered) as a page, newest `created_at` first."""
+    return await paginate(
+        session,
+        statement,
+        sort_column=model.created_at,
+        id_column=model.id,
+        descending=True,
+        first=first,
+        after=after,
+        with_total=with_total,
+    )

@@ -22,8 +22,10 @@ from compound.platform.records.models import (
     PERSON_NAME_MAX,
     TITLE_MAX,
     Company,
+    Note,
     Person,
     PersonEmail,
+    Task,
 )
 from compound.platform.records.paging import (
     Page,
@@ -223,6 +225,40 @@ async def update_person(
         data={"fields": changes},
     )
     return person
+
+
+async def delete_person(session: AsyncSession, actor: Actor, person_id: uuid.UUID) -> None:
+    """Delete a person; their notes go, their tasks stay (unlinked) — all kept in the audit log."""
+    person = await get_person(session, person_id)
+    emails = await emails_of(session, person.id)
+    notes = list(
+        (await session.execute(select(Note).where(col(Note.person_id) == person.id))).scalars()
+    )
+    task_ids = list(
+        (
+            await session.execute(select(col(Task.id)).where(col(Task.person_id) == person.id))
+        ).scalars()
+    )
+    before = snapshot(
+        person, emails=emails, notes=[snapshot(note) for note in notes], task_ids=task_ids
+    )
+    # Emails and notes go with the row (ON DELETE CASCADE), tasks are unlinked (SET NULL).
+    await session.execute(delete(Person).where(col(Person.id) == person.id))
+    session.expunge(person)
+    await session.flush()
+    await record_change(
+        session,
+        actor,
+        action="person.deleted",
+        subject_type="person",
+        subject_id=person_id,
+        person_id=person_id,
+        company_id=person.company_id,
+        summary=(
+            f"Person {before['name']} deleted ({len(notes)} notes, {len(task_ids)} tasks unlinked)"
+        ),
+        before=before,
+    )
 
 
 async def list_people(

@@ -160,3 +160,21 @@ async def update_task(
         data={"fields": changes},
     )
     return task
+
+
+async def delete_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -> None:
+    task = await get_task(session, task_id)
+    before = snapshot(task)
+    await session.delete(task)
+    await session.flush()
+    await record_change(
+        session,
+        actor,
+        action="task.deleted",
+        subject_type="task",
+        subject_id=task_id,
+        company_id=task.company_id,
+        person_id=task.person_id,
+        summary=f"Task deleted: {task.title}",
+        before=before,
+    )

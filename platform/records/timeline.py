@@ -1,4 +1,5 @@
-"""Writes the two records every change leaves behind: an Activity (timeline) and an AuditEvent."""
+"""Writes the records every change leaves behind: an Activity (timeline) and an AuditEvent,
+and for an agent's change its provenance."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from compound.platform.auth.actor import Actor
-from compound.platform.records.models import Activity, AuditEvent
+from compound.platform.auth.actor import Actor, AgentProvenance
+from compound.platform.clock import utcnow
+from compound.platform.records.models import Activity, AuditEvent, RecordProvenance
 
 # Vectors are derived data: hundreds of floats would drown the audit log.
 _NOT_SNAPSHOTTED = {"embedding"}
@@ -75,6 +77,53 @@ async def record_change(
             after=after,
         )
     )
+    if actor.provenance is not None:
+        session.add_all(
+            provenance_rows(
+                actor.provenance,
+                action=action,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                before=before,
+                after=after,
+            )
+        )
+
+
+def provenance_rows(
+    provenance: AgentProvenance,
+    *,
+    action: str,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> list[RecordProvenance]:
+    """An update gives one row per changed field (so undo restores fields, not whole
+    records); a create, delete or merge gives one row for the whole record."""
+    written_at = utcnow()
+
+    def row(field: str | None, value_before: Any, value_after: Any) -> RecordProvenance:
+        return RecordProvenance(
+            created_at=written_at,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            field=field,
+            run_id=provenance.run_id,
+            agent=provenance.agent,
+            tool=provenance.tool,
+            source=dict(provenance.source),
+            confidence=provenance.confidence,
+            value_before=value_before,
+            value_after=value_after,
+        )
+
+    if before is not None and after is not None and action.endswith(".updated"):
+        return [
+            row(name, before.get(name), after.get(name)) for name in changed_fields(before, after)
+        ]
+    return [row(None, before, after)]
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

@@ -307,18 +307,58 @@ async def test_bad_input_is_refused_before_a_run_exists(
 async def test_exceptions_are_reported_while_the_run_goes_on_and_bulk_dismissed(
     session: AsyncSession, actor: Actor
 ) -> None:
-    run = await start(session, actor, {"exceptions": ["no URL for Foo Labs", "no URL for Bar"]})
+    run = await start(
+        session,
+        actor,
+        {"exceptions": ["no URL for Foo Labs", "no URL for Bar"], "report": "48 added, 2 need you"},
+    )
     assert run.state == "done"
     items = await items_of(session, run)
     assert [(i.kind, i.title) for i in items] == [
         ("exception", "no URL for Foo Labs"),
         ("exception", "no URL for Bar"),
+        ("report", "48 added, 2 need you"),
     ]
+    assert items[2].evidence[0]["quote"] == "48 added, 2 need you"
     closed = await inbox.decide_group(session, actor, run.id, inbox.Action.DISMISS)
-    assert [item.status for item in closed] == ["dismissed", "dismissed"]
+    assert [item.status for item in closed] == ["dismissed"] * 3
     with pytest.raises(ValidationFailed, match="no open items"):
         await inbox.decide_group(session, actor, run.id, inbox.Action.DISMISS)
     other = await start(session, actor, {"exceptions": ["no URL for Baz"]})
     [item] = await items_of(session, other)
     with pytest.raises(ValidationFailed, match="cannot be given 'approve'"):
         await inbox.decide(session, actor, item.id, inbox.Action.APPROVE)
+
+
+async def test_oversized_and_hostile_decisions_are_refused_with_the_field(
+    session: AsyncSession, actor: Actor
+) -> None:
+    run = await start(
+        session, actor, {"steps": [["send_email", {"to": "x@example.com", "subject": "s"}]]}, READER
+    )
+    [item] = await items_of(session, run)
+    with pytest.raises(ValidationFailed) as long_subject:
+        await inbox.decide(
+            session,
+            actor,
+            item.id,
+            inbox.Action.APPROVE,
+            arguments={"to": "x@example.com", "subject": "s" * 100_000},
+        )
+    assert long_subject.value.field == "arguments.subject"
+    with pytest.raises(ValidationFailed) as missing:
+        await inbox.decide(session, actor, item.id, inbox.Action.APPROVE, arguments={})
+    assert missing.value.field == "arguments.to"
+    with pytest.raises(ValidationFailed) as control:
+        await inbox.decide(session, actor, item.id, inbox.Action.REJECT, reason="no\x00pe")
+    assert control.value.field == "reason"
+    with pytest.raises(ValidationFailed, match="cannot be given 'answer'"):
+        await inbox.decide(session, actor, item.id, inbox.Action.ANSWER, answer="yes")
+    question = await start(session, actor, {"question": "Which one?"})
+    [asked] = await items_of(session, question)
+    with pytest.raises(ValidationFailed) as long_answer:
+        await inbox.decide(session, actor, asked.id, inbox.Action.ANSWER, answer="y" * 5_000)
+    assert long_answer.value.field == "answer"
+    await session.refresh(item)
+    await session.refresh(asked)
+    assert (item.status, asked.status) == ("open", "open")

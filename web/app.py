@@ -11,8 +11,11 @@ from litestar.datastructures import State
 
 from compound.platform.config import Settings, get_settings
 from compound.platform.database import Database, ensure_schema_current, resolve_database_url
+from compound.platform.embedded_postgres import libpq_url
 from compound.platform.embeddings import warm_up_in_background
+from compound.platform.events import INBOX_CHANNEL, EventHub
 from compound.platform.logging import configure_logging
+from compound.web.events import inbox_events
 from compound.web.graphql import graphql_controller
 
 
@@ -26,6 +29,13 @@ def create_app(*, settings: Settings | None = None, database: Database | None = 
     settings = settings or get_settings()
     configure_logging(settings)
 
+    def listen_url() -> str:
+        if database is not None:
+            return libpq_url(database.engine.url.render_as_string(hide_password=False))
+        return libpq_url(resolve_database_url(settings))
+
+    inbox_hub = EventHub(listen_url, INBOX_CHANNEL)
+
     @asynccontextmanager
     async def connect(app: Litestar) -> AsyncIterator[None]:
         db = Database.connect(resolve_database_url(settings), pool_size=settings.database_pool_size)
@@ -38,12 +48,13 @@ def create_app(*, settings: Settings | None = None, database: Database | None = 
             app.state.database = db
             yield
         finally:
+            await inbox_hub.close()
             await db.dispose()
 
     return Litestar(
-        route_handlers=[health, graphql_controller(settings)],
+        route_handlers=[health, graphql_controller(settings), inbox_events],
         # A database handed in (tests) is the caller's to manage; otherwise the app owns one.
         lifespan=[] if database is not None else [connect],
-        state=State({"settings": settings, "database": database}),
+        state=State({"settings": settings, "database": database, "inbox_events": inbox_hub}),
         debug=False,
     )

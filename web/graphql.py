@@ -11,7 +11,6 @@ import strawberry
 from cross_web import HTTPException  # what strawberry's views turn into an HTTP status
 from graphql import GraphQLError
 from litestar import Request
-from litestar.exceptions import NotAuthorizedException
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -24,24 +23,25 @@ from strawberry.extensions import (
 )
 from strawberry.litestar import make_graphql_controller
 
-from compound.platform.auth.service import authenticate_token
+from compound.agents.graphql import AgentsMutation, AgentsQuery
 from compound.platform.config import Settings
 from compound.platform.database import Database
-from compound.platform.errors import CompoundError, NotAuthenticated
-from compound.platform.graphql.context import CONTEXT_KEY, GraphQLContext
+from compound.platform.errors import CompoundError
+from compound.platform.graphql.context import CONTEXT_KEY, GraphQLContext, graphql_error
 from compound.platform.queue.graphql import QueueMutation, QueueQuery
 from compound.platform.records.graphql import RecordsMutation, RecordsQuery
+from compound.web.auth import request_actor
 
 logger = logging.getLogger(__name__)
 
 
 @strawberry.type
-class Query(RecordsQuery, QueueQuery):
+class Query(RecordsQuery, QueueQuery, AgentsQuery):
     pass
 
 
 @strawberry.type
-class Mutation(RecordsMutation, QueueMutation):
+class Mutation(RecordsMutation, QueueMutation, AgentsMutation):
     pass
 
 
@@ -54,7 +54,13 @@ class UnitOfWork(SchemaExtension):
         compound_context = context.get(CONTEXT_KEY) if isinstance(context, dict) else None
         if isinstance(compound_context, GraphQLContext):
             async with compound_context.lock:
-                await compound_context.session.commit()
+                try:
+                    await compound_context.session.commit()
+                except CompoundError as error:
+                    # E.g. the Redis broker unreachable at commit: nothing was saved, and
+                    # the answer says so (data null, the error's code) instead of a 500.
+                    await compound_context.session.rollback()
+                    raise graphql_error(error) from error
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -91,29 +97,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    if not header:
-        raise NotAuthorizedException(
-            detail="missing API token: send `Authorization: Bearer <token>`"
-        )
-    if scheme.lower() != "bearer" or not credentials.strip():
-        raise NotAuthorizedException(detail="the Authorization header must be `Bearer <token>`")
-    return credentials.strip()
-
-
 def graphql_controller(settings: Settings) -> type:
     async def context_getter(
         request: Request[Any, Any, Any],
     ) -> AsyncGenerator[dict[str, Any], None]:
         database: Database = request.app.state.database
-        secret = bearer_token(request)
         async with database.sessionmaker() as session:
-            try:
-                actor = await authenticate_token(session, secret)
-            except NotAuthenticated as error:
-                raise NotAuthorizedException(detail=error.message) from None
+            actor = await request_actor(session, request)
             yield {CONTEXT_KEY: GraphQLContext(session=session, actor=actor, settings=settings)}
 
     base = make_graphql_controller(

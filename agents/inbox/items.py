@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from compound.agents.inbox.models import ITEM_TITLE_MAX, InboxItem, ItemKind
+from compound.platform.events import INBOX_CHANNEL, publish
 
 EXPLANATION_MAX = 20_000
 QUOTE_MAX = 2_000
@@ -65,4 +66,23 @@ async def open_item(
     )
     session.add(item)
     await session.flush()
+    await publish_item(session, item, "item_opened")
     return item
+
+
+async def publish_item(session: AsyncSession, item: InboxItem, event: str) -> None:
+    """Tell live Inbox views (SSE) about a new or changed item, once the transaction commits."""
+    await publish(
+        session,
+        INBOX_CHANNEL,
+        {
+            "type": event,
+            "id": str(item.id),
+            "kind": item.kind,
+            "status": item.status,
+            "title": item.title,
+            "run_id": str(item.run_id),
+            "root_run_id": str(item.root_run_id),
+            "decided_by": item.decided_by,
+        },
+    )

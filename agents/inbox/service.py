@@ -9,10 +9,11 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from compound.agents.inbox.items import publish_item
 from compound.agents.inbox.models import InboxItem, ItemKind, ItemStatus
 from compound.agents.runtime import tasks
 from compound.agents.runtime.agent import agent_named
@@ -22,7 +23,7 @@ from compound.platform.clock import utcnow
 from compound.platform.errors import NotFound, ValidationFailed
 from compound.platform.queue.service import enqueue
 from compound.platform.records.lookups import select_view
-from compound.platform.records.paging import Page, paginate
+from compound.platform.records.paging import Page, newest_first
 from compound.platform.records.rules import optional_text, required_text
 from compound.platform.records.timeline import record_change
 
@@ -145,6 +146,7 @@ async def decide(
     if item.step_position is not None and run.state == RunState.WAITING.value:
         await enqueue(session, tasks.advance_run, run_id=str(run.id))
     await session.flush()
+    await publish_item(session, item, "item_decided")
     return item
 
 
@@ -194,13 +196,51 @@ async def list_items(
         statement = statement.where(col(InboxItem.status) == status.value)
     if root_run_id is not None:
         statement = statement.where(col(InboxItem.root_run_id) == root_run_id)
-    return await paginate(
-        session,
-        statement,
-        sort_column=InboxItem.created_at,  # type: ignore[arg-type]
-        id_column=InboxItem.id,  # type: ignore[arg-type]
-        descending=True,
-        first=first,
-        after=after,
-        with_total=with_total,
+    return await newest_first(
+        session, statement, InboxItem, first=first, after=after, with_total=with_total
     )
+
+
+async def list_groups(
+    session: AsyncSession,
+    *,
+    first: int,
+    after: str | None = None,
+    status: ItemStatus | None = ItemStatus.OPEN,
+    with_total: bool = True,
+) -> Page[Any]:
+    """Root runs (tasks) that have items in `status`, newest task first: the Inbox's groups."""
+    items = select(InboxItem.id).where(col(InboxItem.root_run_id) == AgentRun.id)  # type: ignore[call-overload]
+    if status is not None:
+        items = items.where(col(InboxItem.status) == status.value)
+    statement = select_view(AgentRun).where(items.exists())
+    return await newest_first(
+        session, statement, AgentRun, first=first, after=after, with_total=with_total
+    )
+
+
+async def items_of_groups(
+    session: AsyncSession,
+    root_run_ids: list[uuid.UUID],
+    *,
+    status: ItemStatus | None = ItemStatus.OPEN,
+    per_group: int = 100,
+) -> dict[uuid.UUID, list[Any]]:
+    """The items of each group, oldest first, at most `per_group` each (one query)."""
+    ranked = select(
+        *select_view(InboxItem).selected_columns,
+        func.row_number()
+        .over(partition_by=col(InboxItem.root_run_id), order_by=col(InboxItem.created_at))
+        .label("rank"),
+        func.count().over(partition_by=col(InboxItem.root_run_id)).label("group_size"),
+    ).where(col(InboxItem.root_run_id).in_(root_run_ids))
+    if status is not None:
+        ranked = ranked.where(col(InboxItem.status) == status.value)
+    subquery = ranked.subquery()
+    rows = await session.execute(
+        select(subquery).where(subquery.c.rank <= per_group).order_by(subquery.c.rank)
+    )
+    groups: dict[uuid.UUID, list[Any]] = {root: [] for root in root_run_ids}
+    for row in rows:
+        groups[row.root_run_id].append(row)
+    return groups

@@ -19,7 +19,7 @@ from compound.platform.auth.actor import Actor
 from compound.platform.errors import NotFound, ValidationFailed
 from compound.platform.queue.service import enqueue
 from compound.platform.records.lookups import select_view
-from compound.platform.records.paging import Page, paginate
+from compound.platform.records.paging import Page, newest_first
 from compound.platform.records.timeline import record_change
 
 
@@ -93,16 +93,6 @@ async def child_runs(session: AsyncSession, run_id: uuid.UUID) -> list[AgentRun]
     return list((await session.execute(statement)).scalars())
 
 
-def parse_run_state(value: str) -> RunState:
-    try:
-        return RunState(value.strip().lower())
-    except ValueError:
-        known = ", ".join(state.value for state in RunState)
-        raise ValidationFailed(
-            f"unknown run state {value!r}; choose one of: {known}", field="state"
-        ) from None
-
-
 async def list_runs(
     session: AsyncSession,
     *,
@@ -118,13 +108,6 @@ async def list_runs(
         statement = statement.where(col(AgentRun.state) == state.value)
     if agent is not None:
         statement = statement.where(col(AgentRun.agent) == agent)
-    return await paginate(
-        session,
-        statement,
-        sort_column=AgentRun.created_at,  # type: ignore[arg-type]
-        id_column=AgentRun.id,  # type: ignore[arg-type]
-        descending=True,
-        first=first,
-        after=after,
-        with_total=with_total,
+    return await newest_first(
+        session, statement, AgentRun, first=first, after=after, with_total=with_total
     )

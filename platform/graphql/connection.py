@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
-from compound.platform.records.paging import Page
+from compound.platform.graphql.context import context_of
+from compound.platform.records.paging import Page, check_page_size
+
+DEFAULT_PAGE_SIZE = 20
 
 Node = TypeVar("Node")
 
@@ -55,3 +59,18 @@ def connection_from_page(page: Page[Any], to_node: Callable[[Any], Node]) -> Con
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
         total_count=page.total_count if page.total_count is not None else 0,
     )
+
+
+async def fetch_page(
+    info: Info[Any, Any],
+    first: int | None,
+    fetch: Callable[[AsyncSession, int, bool], Awaitable[Page[Any]]],
+    *,
+    default: int = DEFAULT_PAGE_SIZE,
+) -> Page[Any]:
+    """One page for a connection field: `first` checked against the limit, the total
+    counted only when the query selects `totalCount`; `fetch(session, size, with_total)`."""
+    context = context_of(info)
+    size = check_page_size(first, default=default, maximum=context.settings.graphql_max_page_size)
+    with_total = total_count_requested(info)
+    return await context.run(lambda session: fetch(session, size, with_total))

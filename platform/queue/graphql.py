@@ -12,19 +12,12 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from compound.platform.auth.actor import Actor
-from compound.platform.graphql.connection import (
-    Connection,
-    connection_from_page,
-    total_count_requested,
-)
-from compound.platform.graphql.context import context_of, parse_id
+from compound.platform.graphql.connection import Connection, connection_from_page, fetch_page
+from compound.platform.graphql.context import parse_id
 from compound.platform.graphql.payloads import UserError, run_mutation
 from compound.platform.graphql.permissions import CanRead, CanWrite
 from compound.platform.queue import service
 from compound.platform.queue.models import Job, JobState
-from compound.platform.records.paging import check_page_size
-
-DEFAULT_PAGE_SIZE = 20
 
 
 @strawberry.enum(name="JobState")
@@ -82,13 +75,7 @@ class QueueQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[JobType]:
-        context = context_of(info)
-        size = check_page_size(
-            first, default=DEFAULT_PAGE_SIZE, maximum=context.settings.graphql_max_page_size
-        )
-        with_total = total_count_requested(info)
-
-        async def page(session: AsyncSession) -> Any:
+        async def page(session: AsyncSession, size: int, with_total: bool) -> Any:
             return await service.list_jobs(
                 session,
                 first=size,
@@ -97,7 +84,7 @@ class QueueQuery:
                 with_total=with_total,
             )
 
-        return connection_from_page(await context.run(page), JobType.of)
+        return connection_from_page(await fetch_page(info, first, page), JobType.of)
 
 
 @strawberry.type

@@ -18,7 +18,7 @@ from compound.platform.queue.broker import CHANNEL, PostgresBroker, stored_messa
 from compound.platform.queue.models import Job, JobState
 from compound.platform.queue.redis_broker import hold_until_commit
 from compound.platform.records.lookups import select_view
-from compound.platform.records.paging import Page, paginate
+from compound.platform.records.paging import Page, newest_first
 
 _NOTIFIED = "compound.queue.notified_transaction"
 
@@ -90,15 +90,8 @@ async def list_jobs(
     statement = select_view(Job)
     if state is not None:
         statement = statement.where(col(Job.state) == state.value)
-    return await paginate(
-        session,
-        statement,
-        sort_column=Job.created_at,  # type: ignore[arg-type]
-        id_column=Job.id,  # type: ignore[arg-type]
-        descending=True,
-        first=first,
-        after=after,
-        with_total=with_total,
+    return await newest_first(
+        session, statement, Job, first=first, after=after, with_total=with_total
     )
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -36,6 +35,7 @@ from compound.platform.queue.actors import build_broker
 from compound.platform.queue.broker import PostgresBroker
 from compound.platform.records import companies
 from tests.conftest import REPOSITORY_ROOT, EmbeddedServer, compound_command, free_port
+from tests.platform.queue.test_queue import stop
 
 
 @dataclass
@@ -164,16 +164,6 @@ def eventually(check: Callable[[], bool], *, timeout: float = 15, what: str = ""
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 async def test_a_rolled_back_enqueue_never_reaches_redis_a_committed_one_runs(

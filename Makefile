@@ -9,7 +9,7 @@ TYPECHECK_TREE := build/typecheck/compound
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install up test lint typecheck imports pytest bench clean-venv
+.PHONY: install up test lint typecheck imports pytest eval bench clean-venv
 
 install: $(STAMP)
 
@@ -20,23 +20,30 @@ $(STAMP): pyproject.toml Makefile
 	# torch would pull several GB of CUDA.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@command -v chromium >/dev/null 2>&1 || $(MAKE) --no-print-directory chromium
+	@missing="$$(command -v chromium >/dev/null 2>&1 || echo chromium)"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory debian-packages PACKAGES="$$missing"; fi
 	touch $(STAMP)
 
-# Chromium from Debian for the browser tests (Playwright never downloads a browser here).
-.PHONY: chromium
+# From Debian, in one apt-get call: Chromium for the browser tests (Playwright never
+# downloads a browser here) and redis-server for the Redis broker's tests.
+.PHONY: chromium redis debian-packages
 chromium:
+	@$(MAKE) --no-print-directory debian-packages PACKAGES=chromium
+redis:
+	@$(MAKE) --no-print-directory debian-packages PACKAGES=redis-server
+debian-packages:
 	@if [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PACKAGES) >/dev/null; \
 	else \
-		echo "Chromium is missing: run 'sudo apt-get install -y chromium' for the browser tests"; \
+		echo "Missing $(PACKAGES): run 'sudo apt-get install -y $(PACKAGES)' (browser and Redis broker tests)"; \
 	fi
 
 up: install
 	$(BIN)/compound up
 
 # Drift checks first (fast), then the suite on the embedded Postgres.
-test: install lint typecheck imports pytest
+test: install lint typecheck imports pytest eval
 
 lint: install
 	$(BIN)/ruff format --check .
@@ -58,10 +65,16 @@ imports: install $(TYPECHECK_TREE)
 pytest: install
 	$(BIN)/python -m pytest
 
+# Each agent's golden cases on its offline engine; fails below an agent's floor.
+eval: install
+	$(BIN)/compound eval --engine offline
+
 bench: install
 	$(BIN)/python bench/graphql_read.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/job_queue.py
+	$(BIN)/python bench/agent_runs.py
+	$(BIN)/python bench/triage.py
 
 clean-venv:
 	rm -rf $(VENV) build

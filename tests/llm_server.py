@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +33,8 @@ class LLMServer:
     url: str
     script: list[Scripted] = field(default_factory=list)
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    responder: Callable[[str, dict[str, Any]], Scripted | None] | None = None
+    """Answers a request the script has nothing for (path, body) → response or None."""
 
     def chat_requests(self) -> list[dict[str, Any]]:
         return [body for path, body in self.requests if path.endswith("/chat/completions")]
@@ -65,23 +67,25 @@ def _usage(prompt: int, completion: int) -> dict[str, int]:
     }
 
 
-def chat_text(content: str, *, prompt_tokens: int = 100, completion_tokens: int = 20) -> Scripted:
-    """An assistant answer with text (or JSON text, for structured output)."""
+def _completion(
+    message: dict[str, Any], finish_reason: str, prompt_tokens: int, completion_tokens: int
+) -> Scripted:
     return Scripted(
         body={
             "id": "chatcmpl-test",
             "object": "chat.completion",
             "created": 0,
             "model": "scripted",
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": content},
-                }
-            ],
+            "choices": [{"index": 0, "finish_reason": finish_reason, "message": message}],
             "usage": _usage(prompt_tokens, completion_tokens),
         }
+    )
+
+
+def chat_text(content: str, *, prompt_tokens: int = 100, completion_tokens: int = 20) -> Scripted:
+    """An assistant answer with text (or JSON text, for structured output)."""
+    return _completion(
+        {"role": "assistant", "content": content}, "stop", prompt_tokens, completion_tokens
     )
 
 
@@ -97,37 +101,22 @@ def chat_tool_calls(
 ) -> Scripted:
     """An assistant answer calling tools; arguments given as a dict are sent as JSON text,
     as a string they are sent verbatim (to script malformed arguments)."""
-    return Scripted(
-        body={
-            "id": "chatcmpl-test",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "scripted",
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "tool_calls",
-                    "message": {
-                        "role": "assistant",
-                        "content": None,
-                        "tool_calls": [
-                            {
-                                "id": f"call_{index}",
-                                "type": "function",
-                                "function": {
-                                    "name": name,
-                                    "arguments": arguments
-                                    if isinstance(arguments, str)
-                                    else json.dumps(arguments),
-                                },
-                            }
-                            for index, (name, arguments) in enumerate(calls)
-                        ],
-                    },
-                }
-            ],
-            "usage": _usage(prompt_tokens, completion_tokens),
+    tool_calls = [
+        {
+            "id": f"call_{index}",
+            "type": "function",
+            "function": {
+                "name": name,
+                "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments),
+            },
         }
+        for index, (name, arguments) in enumerate(calls)
+    ]
+    return _completion(
+        {"role": "assistant", "content": None, "tool_calls": tool_calls},
+        "tool_calls",
+        prompt_tokens,
+        completion_tokens,
     )
 
 
@@ -193,6 +182,8 @@ def running_llm_server() -> Iterator[LLMServer]:
             with lock:
                 state.requests.append((self.path, request))
                 scripted = state.script.pop(0) if state.script else None
+            if scripted is None and state.responder is not None:
+                scripted = state.responder(self.path, request)
             if (
                 scripted is not None
                 and scripted.delay_seconds

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -23,7 +25,7 @@ from compound.platform.auth.models import ApiToken, User
 from compound.platform.clock import utcnow
 from compound.platform.config import Settings, get_settings
 from compound.platform.database import Database, ensure_schema_current, resolve_database_url
-from compound.platform.errors import CompoundError
+from compound.platform.errors import CompoundError, ValidationFailed
 from compound.platform.logging import configure_logging
 
 T = TypeVar("T")
@@ -121,6 +123,39 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
         modules=[*ACTOR_MODULES, *args.imports],
         queues=args.queues,
     )
+
+
+def _eval(settings: Settings, args: argparse.Namespace) -> int:
+    """Run golden cases; exit 1 when an agent scores below its floor."""
+    import importlib
+
+    from compound.agents.runtime import evaluation as evals
+    from compound.agents.runtime.gateway import model_gateway
+    from compound.agents.runtime.models import Engine
+    from compound.web.jobs import ACTOR_MODULES
+
+    for module in ACTOR_MODULES:
+        importlib.import_module(module)
+    gateway = model_gateway()
+    if args.engine == "model" and not gateway.available:
+        raise ValidationFailed(
+            "--engine model needs a model endpoint: set COMPOUND_OPENAI_BASE_URL", field="engine"
+        )
+    engine = (
+        Engine.MODEL
+        if args.engine == "model" or (args.engine == "configured" and gateway.available)
+        else Engine.OFFLINE
+    )
+    below = 0
+    for suite in evals.suites(args.agent):
+        report = asyncio.run(evals.run_suite(suite, engine=engine, gateway=gateway))
+        if args.verbose:
+            for result in report.results:
+                if not result.passed:
+                    _say(f"  miss {result.name}: {result.detail}")
+        _say(report.summary())
+        below += not report.passed
+    return 1 if below else 0
 
 
 async def _check_ready(url: str) -> None:
@@ -267,6 +302,19 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("--name")
     token_create.set_defaults(handler=_token_create)
 
+    evaluate = commands.add_parser(
+        "eval", help="score agents on their golden cases (exit 1 below an agent's floor)"
+    )
+    evaluate.add_argument("agent", nargs="?", help="one agent; default: all")
+    evaluate.add_argument(
+        "--engine",
+        choices=["configured", "offline", "model"],
+        default="configured",
+        help="configured: the model when COMPOUND_OPENAI_BASE_URL is set, else offline",
+    )
+    evaluate.add_argument("--verbose", "-v", action="store_true", help="list every miss")
+    evaluate.set_defaults(handler=_eval)
+
     seed = commands.add_parser("seed", help="load generated demo companies, people, notes, tasks")
     seed.add_argument("--companies", type=int, default=200)
     seed.add_argument("--people", type=int, default=500)
@@ -275,7 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings_problem(error: ValidationError) -> str:
+def _settings_problem(error: ValidationError | SettingsError) -> str:
+    if isinstance(error, SettingsError):
+        # pydantic-settings could not even parse the value (bad JSON for a structured one).
+        match = re.search(r'field "(\w+)"', str(error))
+        name = f"COMPOUND_{match.group(1).upper()}" if match else "a COMPOUND_ variable"
+        return f"invalid settings: {name}: not valid JSON for this setting"
     problems = []
     for detail in error.errors():
         name = "COMPOUND_" + "_".join(str(part) for part in detail["loc"]).upper()
@@ -287,18 +340,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
-    except ValidationError as error:
+    except (ValidationError, SettingsError) as error:
         print(f"error: {_settings_problem(error)}", file=sys.stderr)
         return 2
     configure_logging(settings)
     try:
-        args.handler(settings, args)
+        status = args.handler(settings, args)
     except CompoundError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":

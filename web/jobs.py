@@ -2,5 +2,9 @@
 
 from __future__ import annotations
 
-# Each business module adds its `tasks` module here as it gains background work.
-ACTOR_MODULES: tuple[str, ...] = ()
+# The runtime's actor, the modules that register agents (a worker resolves a run's agent
+# by name), and each business module's `tasks` as it gains background work.
+ACTOR_MODULES: tuple[str, ...] = (
+    "compound.agents.runtime.tasks",
+    "compound.agents.triage.agent",
+)

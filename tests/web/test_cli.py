@@ -6,6 +6,7 @@ import uuid
 from dataclasses import replace
 
 import psycopg
+import pytest
 
 from compound.platform.auth.service import hash_token
 from compound.platform.embedded_postgres import libpq_url
@@ -62,9 +63,15 @@ def test_duplicate_user_is_refused(live_server: LiveServer) -> None:
     assert "already exists" in again.stderr
 
 
-def test_a_bad_setting_is_named_without_a_traceback(live_server: LiveServer) -> None:
-    env = {**live_server.env, "COMPOUND_PORT": "eighty"}
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("COMPOUND_PORT", "eighty"), ("COMPOUND_LLM_PRICES", "{not json")],
+)
+def test_a_bad_setting_is_named_without_a_traceback(
+    live_server: LiveServer, name: str, value: str
+) -> None:
+    env = {**live_server.env, name: value}
     result = replace(live_server, env=env).cli("db", "upgrade", check=False)
     assert result.returncode == 2
-    assert "COMPOUND_PORT" in result.stderr
+    assert name in result.stderr
     assert "Traceback" not in result.stderr

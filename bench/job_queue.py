@@ -69,7 +69,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def start_worker(
-    url: str, data_dir: Path, log_dir: Path, processes: int, threads: int
+    url: str,
+    data_dir: Path,
+    log_dir: Path | None,
+    processes: int,
+    threads: int,
+    *,
+    module: str = "queue_bench_actors",
+    log_name: str | None = None,
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -80,13 +87,13 @@ def start_worker(
         # So that `--import queue_bench_actors` finds the actor module (and the spawned
         # worker processes inherit it).
         "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")])),
-        LOG_DIR_VARIABLE: str(log_dir),
+        **({LOG_DIR_VARIABLE: str(log_dir)} if log_dir else {}),
     }
     command = [sys.executable, "-m", "compound.web.cli", "worker", "--processes", str(processes)]
-    command += ["--threads", str(threads), "--import", "queue_bench_actors"]
+    command += ["--threads", str(threads), "--import", module]
     # Its own session, so the whole tree can be killed by process group if it hangs; the
     # data folder as cwd, so a developer's .env does not leak into the measurement.
-    with (data_dir / f"worker-t{threads}.log").open("wb") as log:
+    with (data_dir / (log_name or f"worker-t{threads}.log")).open("wb") as log:
         return subprocess.Popen(
             command,
             env=env,

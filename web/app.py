@@ -17,6 +17,7 @@ from compound.platform.events import INBOX_CHANNEL, EventHub
 from compound.platform.logging import configure_logging
 from compound.web.events import inbox_events
 from compound.web.graphql import graphql_controller
+from compound.web.jobs import load_actor_modules
 
 
 @get("/health", sync_to_thread=False)
@@ -28,6 +29,7 @@ def create_app(*, settings: Settings | None = None, database: Database | None = 
     """Build the app; without `database` it connects (embedded unless a URL is set) on startup."""
     settings = settings or get_settings()
     configure_logging(settings)
+    load_actor_modules()  # startRun and the Inbox resolve agents by name
 
     def listen_url() -> str:
         if database is not None:

@@ -117,6 +117,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
     processes = args.processes or settings.worker_processes
     threads = args.threads or settings.worker_threads
     _say(f"Compound worker: {processes} process(es) × {threads} thread(s)")
+    _say(f"agents run on {_agent_engines(settings)}")
     run_workers(
         processes=processes,
         threads=threads,
@@ -127,15 +128,12 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
     """Run golden cases; exit 1 when an agent scores below its floor."""
-    import importlib
-
     from compound.agents.runtime import evaluation as evals
     from compound.agents.runtime.gateway import model_gateway
     from compound.agents.runtime.models import Engine
-    from compound.web.jobs import ACTOR_MODULES
+    from compound.web.jobs import load_actor_modules
 
-    for module in ACTOR_MODULES:
-        importlib.import_module(module)
+    load_actor_modules()
     gateway = model_gateway()
     if args.engine == "model" and not gateway.available:
         raise ValidationFailed(
@@ -156,6 +154,15 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         _say(report.summary())
         below += not report.passed
     return 1 if below else 0
+
+
+def _agent_engines(settings: Settings) -> str:
+    if settings.openai_base_url:
+        return (
+            f"models at {settings.openai_base_url} (fast: {settings.llm_model_fast}, "
+            f"smart: {settings.llm_model_smart})"
+        )
+    return "offline engines (set COMPOUND_OPENAI_BASE_URL to use a model)"
 
 
 async def _check_ready(url: str) -> None:
@@ -225,6 +232,7 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
     if password:
         _say(f"  password:     {password}   (also in {settings.data_dir / 'demo-admin.txt'})")
     _say(f"  API token:    {token}")
+    _say(f"  agents:       {_agent_engines(settings)}")
     _say("  Ctrl-C stops everything; `make up` again reuses the data.")
     _say("")
     args.workers = None

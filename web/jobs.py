@@ -1,10 +1,18 @@
-"""The modules that declare dramatiq actors: `compound worker` imports them all."""
+"""The modules that declare dramatiq actors and register agents: the worker, the web app
+(which starts runs by agent name) and `compound eval` all load them."""
 
 from __future__ import annotations
 
-# The runtime's actor, the modules that register agents (a worker resolves a run's agent
-# by name), and each business module's `tasks` as it gains background work.
+import importlib
+
+# The runtime's actor, the modules that register agents (a run names its agent), and each
+# business module's `tasks` as it gains background work.
 ACTOR_MODULES: tuple[str, ...] = (
     "compound.agents.runtime.tasks",
     "compound.agents.triage.agent",
 )
+
+
+def load_actor_modules() -> None:
+    for module in ACTOR_MODULES:
+        importlib.import_module(module)

@@ -69,6 +69,26 @@ def graphql(port: int, token: str, query: str) -> httpx.Response:
             time.sleep(0.3)
 
 
+TRIAGE = """mutation { startRun(agent: "triage", input: {sender: "ana@acme-logistics.example",
+  to: ["hello@compound.localhost"], subject: "Demo for our sales team?",
+  text: "Hi! Could we get a demo and pricing for 20 seats next week?"}) {
+  run { id engine } userErrors { message } } }"""
+
+
+def assert_the_worker_runs_the_triage_agent(port: int, token: str) -> None:
+    started = graphql(port, token, TRIAGE).json()["data"]["startRun"]
+    assert started["userErrors"] == [] and started["run"]["engine"] == "offline"
+    query = '{ run(id: "%s") { state output } }' % started["run"]["id"]  # noqa: UP031
+    deadline = time.monotonic() + 60
+    while True:
+        run = graphql(port, token, query).json()["data"]["run"]
+        if run["state"] in ("DONE", "FAILED") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert run["state"] == "DONE", run
+    assert run["output"]["kind"] == "inbound_lead"
+
+
 def stop(process: subprocess.Popen[str]) -> int:
     process.send_signal(signal.SIGINT)
     return process.wait(timeout=60)
@@ -90,6 +110,8 @@ def test_up_serves_demo_data_and_a_second_run_reuses_it(data_dir: Path) -> None:
         assert len(hits["data"]["search"]) == 3
         children = [" ".join(child.cmdline()) for child in psutil.Process(process.pid).children()]
         assert any("compound.web.cli worker" in command for command in children), children
+        assert "agents:       offline engines" in output
+        assert_the_worker_runs_the_triage_agent(port, token)
     finally:
         code = stop(process)
     assert code in (0, 130)

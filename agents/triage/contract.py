@@ -27,9 +27,10 @@ class TriageKind(StrEnum):
     INTERNAL_ASK = "internal_ask"
     """A colleague asks Compound to do something (look up, summarize, create, remind)."""
     NEWSLETTER = "newsletter"
-    """Bulk mail: newsletters, digests, promotions, notifications."""
+    """Bulk mail sent to a list: newsletters, digests, promotions."""
     OTHER = "other"
-    """Anything else: personal mail, spam, out-of-office replies, receipts."""
+    """Anything else: personal mail, spam, out-of-office replies, receipts, one-off
+    automated notifications, vendors selling to us."""
 
 
 class EmailForTriage(BaseModel):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ModelPrice(BaseModel):
@@ -68,6 +70,58 @@ class Settings(BaseSettings):
 
     broker_url: str | None = None
     """Unset = Postgres broker in the database; redis://host:port/db = dramatiq's Redis broker."""
+
+    # --- email ---------------------------------------------------------------------
+    mail_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["compound.localhost"]
+    )
+    """Recipient domains Compound accepts mail for (comma-separated); anything else gets 550."""
+
+    internal_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["compound.localhost"]
+    )
+    """Sender domains that are colleagues (comma-separated), when the sender is authenticated."""
+
+    smtp_host: str = "127.0.0.1"
+    """Interface `compound smtp` listens on."""
+
+    smtp_port: int = Field(default=2525, ge=1, le=65535)
+    """Port `compound smtp` listens on."""
+
+    smtp_tls_certificate: Path | None = None
+    """PEM certificate for STARTTLS on the SMTP listener; unset = no STARTTLS."""
+
+    smtp_tls_key: Path | None = None
+    """PEM private key for the certificate."""
+
+    mail_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
+    """Largest message accepted (SMTP answers 552, HTTP 413)."""
+
+    mail_trusted_relays: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1/32", "::1/128"]
+    )
+    """Networks (comma-separated CIDR) whose Authentication-Results headers are trusted."""
+
+    mail_authserv_id: str = "compound.localhost"
+    """Our server id: only Authentication-Results headers carrying it are believed."""
+
+    outbound_smtp_host: str = "127.0.0.1"
+    """Relay for outgoing mail (replies to requesters)."""
+
+    outbound_smtp_port: int = Field(default=2526, ge=1, le=65535)
+    """Port of the outgoing relay; `compound up` runs a local sink there that keeps what is sent."""
+
+    outbound_smtp_username: str | None = None
+    """Login for the outgoing relay, if it needs one."""
+
+    outbound_smtp_password: SecretStr | None = None
+    """Password for the outgoing relay."""
+
+    outbound_smtp_starttls: bool = False
+    """Upgrade the outgoing connection with STARTTLS."""
+
+    mail_from_address: str = "compound@compound.localhost"
+    """The From address of mail Compound sends."""
 
     # --- GraphQL limits ------------------------------------------------------------
     graphql_max_page_size: int = Field(default=100, ge=1, le=1000)
@@ -142,6 +196,25 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("mail_domains", "internal_domains", mode="before")
+    @classmethod
+    def _domain_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, list):
+            return [_plain_domain(str(item)) for item in value]
+        return value
+
+    @field_validator("mail_trusted_relays", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for item in value:
+                ipaddress.ip_network(str(item), strict=False)  # ValueError names the bad one
+        return value
+
     @field_validator("broker_url")
     @classmethod
     def _broker_url_is_redis(cls, value: str | None) -> str | None:
@@ -162,6 +235,13 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def _plain_domain(value: str) -> str:
+    domain = value.strip().lower().rstrip(".")
+    if not domain or not re.fullmatch(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?", domain):
+        raise ValueError(f"{value!r} is not a domain name")
+    return domain
 
 
 @lru_cache(maxsize=1)

@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from compound.platform import migrations
 from compound.platform.auth import service as auth
 from compound.platform.auth.actor import Actor
-from compound.platform.config import Settings
+from compound.platform.config import Settings, get_settings
 from compound.platform.database import Database
+from compound.platform.email.sink import start_sink
 from compound.platform.embedded_postgres import start_embedded_postgres
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +41,25 @@ class EmbeddedServer:
         url = start_embedded_postgres(self.data_dir / "pgdata", database=name)
         migrations.upgrade(url)
         return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def outbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Outbound mail of every test (and of the processes tests start) goes to our own
+    local sink: the folder it keeps the messages in."""
+    folder = tmp_path_factory.mktemp("outbox")
+    port = free_port()
+    controller = start_sink("127.0.0.1", port, folder)
+    previous = os.environ.get("COMPOUND_OUTBOUND_SMTP_PORT")
+    os.environ["COMPOUND_OUTBOUND_SMTP_PORT"] = str(port)
+    get_settings.cache_clear()
+    yield folder
+    controller.stop()
+    if previous is None:
+        os.environ.pop("COMPOUND_OUTBOUND_SMTP_PORT", None)
+    else:
+        os.environ["COMPOUND_OUTBOUND_SMTP_PORT"] = previous
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

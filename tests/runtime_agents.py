@@ -8,6 +8,7 @@ import uuid
 from pydantic import BaseModel, Field
 
 from compound.agents.inbox.items import Evidence
+from compound.agents.replies import send_reply
 from compound.agents.runtime.agent import Agent, Budget, register
 from compound.agents.runtime.context import ActionRejected, RunContext, ToolFailed
 from compound.agents.runtime.tools import Effect, tool
@@ -150,7 +151,7 @@ READER: Agent[Plan, Outcome] = register(
         input_schema=Plan,
         output_schema=Outcome,
         offline=follow_plan,
-        tools=(count_companies, send_email),
+        tools=(count_companies, send_email, send_reply),
         untrusted_input=True,
     )
 )

@@ -17,6 +17,7 @@ from compound.platform.events import INBOX_CHANNEL, EventHub
 from compound.platform.logging import configure_logging
 from compound.web.events import inbox_events
 from compound.web.graphql import graphql_controller
+from compound.web.ingest import ingest_email_route
 from compound.web.jobs import load_actor_modules
 
 
@@ -54,7 +55,12 @@ def create_app(*, settings: Settings | None = None, database: Database | None = 
             await db.dispose()
 
     return Litestar(
-        route_handlers=[health, graphql_controller(settings), inbox_events],
+        route_handlers=[
+            health,
+            graphql_controller(settings),
+            inbox_events,
+            ingest_email_route(settings),
+        ],
         # A database handed in (tests) is the caller's to manage; otherwise the app owns one.
         lifespan=[] if database is not None else [connect],
         state=State({"settings": settings, "database": database, "inbox_events": inbox_hub}),

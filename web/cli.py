@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 from pydantic import ValidationError
@@ -126,6 +127,53 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def _smtp(settings: Settings, args: argparse.Namespace) -> None:
+    from compound.platform.email.smtp_server import serve_smtp
+
+    host = args.host or settings.smtp_host
+    port = args.port or settings.smtp_port
+    url = resolve_database_url(settings)
+    asyncio.run(_check_ready(url))
+    serve_smtp(
+        settings,
+        url,
+        host=host,
+        port=port,
+        on_listening=lambda: _say(
+            f"Compound SMTP is listening on {host}:{port} (mail to {_mail_to(settings)})"
+        ),
+    )
+
+
+def _smtp_sink(settings: Settings, args: argparse.Namespace) -> None:
+    import threading
+
+    from compound.platform.email.sink import start_sink
+
+    host = args.host or settings.outbound_smtp_host
+    port = args.port or settings.outbound_smtp_port
+    folder = args.folder or settings.data_dir / "outbox"
+    controller = start_sink(host, port, folder)
+    _say(f"Compound SMTP sink on {host}:{port}: what is sent there is kept in {folder}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
+def _local_relay(settings: Settings) -> bool:
+    """The demo's outbound relay is our sink: only when the relay is on this machine."""
+    return settings.outbound_smtp_host in ("127.0.0.1", "localhost", "::1")
+
+
+def _mail_to(settings: Settings) -> str:
+    return ", ".join(f"*@{domain}" for domain in settings.mail_domains)
+
+
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
     """Run golden cases; exit 1 when an agent scores below its floor."""
     from compound.agents.runtime import evaluation as evals
@@ -232,23 +280,42 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
     if password:
         _say(f"  password:     {password}   (also in {settings.data_dir / 'demo-admin.txt'})")
     _say(f"  API token:    {token}")
+    _say(
+        f"  SMTP:         {settings.smtp_host}:{settings.smtp_port} (mail to {_mail_to(settings)})"
+    )
+    outbound = f"{settings.outbound_smtp_host}:{settings.outbound_smtp_port}"
+    if _local_relay(settings):
+        outbound += f" (the local sink: sent mail is kept in {settings.data_dir / 'outbox'})"
+    _say(f"  outbound:     {outbound}")
     _say(f"  agents:       {_agent_engines(settings)}")
     _say("  Ctrl-C stops everything; `make up` again reuses the data.")
     _say("")
     args.workers = None
-    # The worker runs beside the server; Ctrl-C reaches both (one process group).
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "compound.web.cli", "worker"], env=os.environ.copy()
-    )
+    # The worker and the SMTP listener run beside the server; Ctrl-C reaches all of them
+    # (one process group).
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "compound.web.cli", "worker"], env=os.environ.copy()
+        ),
+        subprocess.Popen([sys.executable, "-m", "compound.web.cli", "smtp"], env=os.environ.copy()),
+    ]
+    if _local_relay(settings):
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "compound.web.cli", "smtp-sink"], env=os.environ.copy()
+            )
+        )
     try:
         _serve(settings, args)
     finally:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -284,6 +351,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="also load actors from MODULE (development)",
     )
     worker.set_defaults(handler=_worker)
+
+    smtp = commands.add_parser(
+        "smtp", help="receive mail for COMPOUND_MAIL_DOMAINS over SMTP (never relays)"
+    )
+    smtp.add_argument("--host", help="default COMPOUND_SMTP_HOST")
+    smtp.add_argument("--port", type=int, help="default COMPOUND_SMTP_PORT")
+    smtp.set_defaults(handler=_smtp)
+
+    sink = commands.add_parser(
+        "smtp-sink", help="a local outbound relay that keeps what it is sent (demo, tests)"
+    )
+    sink.add_argument("--host", help="default COMPOUND_OUTBOUND_SMTP_HOST")
+    sink.add_argument("--port", type=int, help="default COMPOUND_OUTBOUND_SMTP_PORT")
+    sink.add_argument("--folder", type=Path, help="default DATA_DIR/outbox")
+    sink.set_defaults(handler=_smtp_sink)
 
     database = commands.add_parser("db", help="database migrations")
     database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")

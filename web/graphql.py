@@ -26,6 +26,7 @@ from strawberry.litestar import make_graphql_controller
 from compound.agents.graphql import AgentsMutation, AgentsQuery
 from compound.platform.config import Settings
 from compound.platform.database import Database
+from compound.platform.email.graphql import EmailMutation, EmailQuery
 from compound.platform.errors import CompoundError
 from compound.platform.graphql.context import CONTEXT_KEY, GraphQLContext, graphql_error
 from compound.platform.queue.graphql import QueueMutation, QueueQuery
@@ -36,12 +37,12 @@ logger = logging.getLogger(__name__)
 
 
 @strawberry.type
-class Query(RecordsQuery, QueueQuery, AgentsQuery):
+class Query(RecordsQuery, QueueQuery, AgentsQuery, EmailQuery):
     pass
 
 
 @strawberry.type
-class Mutation(RecordsMutation, QueueMutation, AgentsMutation):
+class Mutation(RecordsMutation, QueueMutation, AgentsMutation, EmailMutation):
     pass
 
 

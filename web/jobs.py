@@ -8,8 +8,11 @@ import importlib
 # The runtime's actor, the modules that register agents (a run names its agent), and each
 # business module's `tasks` as it gains background work.
 ACTOR_MODULES: tuple[str, ...] = (
+    "compound.platform.email.tasks",
+    "compound.platform.records.embedding_backfill",
     "compound.agents.runtime.tasks",
     "compound.agents.triage.agent",
+    "compound.agents.triage.routing",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from compound.agents.inbox import models as inbox_models
 from compound.agents.runtime import models as runtime_models
 from compound.platform.auth import models as auth_models
+from compound.platform.email import models as email_models
 from compound.platform.llm import models as llm_models
 from compound.platform.models import metadata
 from compound.platform.queue import models as queue_models
@@ -17,6 +18,7 @@ TABLE_MODULES = (
     llm_models,
     runtime_models,
     inbox_models,
+    email_models,
 )
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -259,12 +259,16 @@ class RunContext:
         if self.replaying:
             # Follow the journal, not today's taint: the run may have become tainted later.
             self._skip_step(StepKind.POLICY, "approval_required")
+            self._skip_step(StepKind.POLICY, "approval_waived")
             step = self._replay(StepKind.TOOL_CALL, name)
             if step is not None:
                 return await self._replayed_tool_call(tool, step)
         self._check_budget()
         if tool.effect is Effect.EXTERNAL and self.run.tainted:
-            return await self._ask_approval(tool, validated)
+            waived = await tool.approval_waiver(self, validated) if tool.approval_waiver else None
+            if waived is None:
+                return await self._ask_approval(tool, validated)
+            await self.note_policy("approval_waived", {"tool": tool.name, "reason": waived})
         return await self._execute(tool, validated, step=None)
 
     async def _execute(self, tool: Tool, arguments: BaseModel, *, step: RunStep | None) -> Any:
@@ -272,8 +276,9 @@ class RunContext:
         session = self.session
         caller, self.actor = self.actor, self.actor.in_tool(tool.name)
         try:
-            if session is not None:
+            if session is not None and tool.effect is not Effect.READ:
                 # A tool is all or nothing: a refusal half-way leaves no half-written record.
+                # (A read tool writes nothing, so it needs no savepoint.)
                 async with session.begin_nested():
                     value = await tool.function(self, arguments)
             else:

@@ -28,6 +28,9 @@ class Effect(StrEnum):
 
 
 ToolFunction = Callable[["RunContext", Any], Awaitable[Any]]
+ApprovalWaiver = Callable[["RunContext", Any], Awaitable[str | None]]
+"""For an external tool: given the validated arguments, the reason a tainted run may call it
+without approval (checked against stored records, never the model's word), or None."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Tool:
     function: ToolFunction
     reads_untrusted: bool = False
     """Its result carries outside content (an email body, a web page): the run becomes tainted."""
+    approval_waiver: ApprovalWaiver | None = None
 
     def spec(self) -> ToolSpec:
         return ToolSpec(
@@ -51,7 +55,11 @@ class Tool:
 
 
 def tool(
-    *, effect: Effect, name: str | None = None, reads_untrusted: bool = False
+    *,
+    effect: Effect,
+    name: str | None = None,
+    reads_untrusted: bool = False,
+    approval_waiver: ApprovalWaiver | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Tool]:
     """Declare `async def f(context, arguments: SomeModel) -> JSON-able` as a Tool; the
     docstring is the description the model reads."""
@@ -66,6 +74,8 @@ def tool(
             arguments = function.__globals__.get(arguments)
         if not (isinstance(arguments, type) and issubclass(arguments, BaseModel)):
             raise TypeError(f"tool {function.__name__}: arguments must be a Pydantic model")
+        if approval_waiver is not None and effect is not Effect.EXTERNAL:
+            raise TypeError(f"tool {function.__name__}: only external tools need approval")
         return Tool(
             name=name or function.__name__,
             description=inspect.cleandoc(function.__doc__ or function.__name__),
@@ -73,6 +83,7 @@ def tool(
             effect=effect,
             function=function,
             reads_untrusted=reads_untrusted,
+            approval_waiver=approval_waiver,
         )
 
     return declare

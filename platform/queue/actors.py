@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import dramatiq
+import uvloop
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from compound.platform.config import Settings, get_settings
@@ -50,7 +51,9 @@ def _thread_runtime() -> tuple[asyncio.AbstractEventLoop, Database]:
     # An async engine belongs to the loop it was created on: one of each per worker thread.
     loop: asyncio.AbstractEventLoop | None = getattr(_thread, "loop", None)
     if loop is None:
-        loop = asyncio.new_event_loop()
+        # uvloop: a job is many small database round trips, and the standard loop's own
+        # bookkeeping between them cost a quarter of a worker's CPU (bench/ingest.py).
+        loop = uvloop.new_event_loop()
         _thread.loop = loop
         _thread.database = Database.connect(resolve_database_url(get_settings()), pool_size=2)
     database: Database = _thread.database

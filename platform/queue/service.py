@@ -63,6 +63,25 @@ async def enqueue(
     return job_id
 
 
+async def enqueue_unless_waiting(
+    session: AsyncSession, actor: dramatiq.Actor[..., Any], *, delay: timedelta | None = None
+) -> uuid.UUID | None:
+    """Enqueue an argument-less `actor` unless a job of it is already waiting: for sweeps
+    (a batch job that finds its own work) that many transactions ask for at once. Returns
+    None when one was waiting. With Redis, whose queue cannot be read here, it enqueues."""
+    if isinstance(actor.broker, PostgresBroker):
+        waiting = await session.scalar(
+            select_view(Job)
+            .with_only_columns(col(Job.id))
+            .where(col(Job.actor_name) == actor.actor_name)
+            .where(col(Job.state) == JobState.QUEUED.value)
+            .limit(1)
+        )
+        if waiting is not None:
+            return None
+    return await enqueue(session, actor, delay=delay)
+
+
 @dataclass(frozen=True)
 class JobFilter:
     state: JobState | None = None

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import LargeBinary, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
@@ -31,7 +31,12 @@ MAX_PROVENANCE = 200
 
 def view_columns(model: type[SQLModel]) -> list[Any]:
     table: Any = model.__table__  # type: ignore[attr-defined]
-    return [column for column in table.columns if column.name != "embedding"]
+    # Blobs (a raw message, an attachment's bytes) are read only by who needs the bytes.
+    return [
+        column
+        for column in table.columns
+        if column.name != "embedding" and not isinstance(column.type, LargeBinary)
+    ]
 
 
 def select_view(model: type[SQLModel]) -> Select[Any]:
@@ -54,12 +59,13 @@ async def grouped_by(
     column_name: str,
     keys: Sequence[uuid.UUID],
     *,
-    order_by: str = "created_at",
+    order_by: str | Sequence[str] = "created_at",
 ) -> list[list[RecordView]]:
     """For each key, the rows of `model` whose `column_name` equals it (one query for all keys)."""
     column: Any = getattr(model, column_name)
-    order: Any = getattr(model, order_by)
-    statement = select_view(model).where(column.in_(set(keys))).order_by(order)
+    names = [order_by] if isinstance(order_by, str) else list(order_by)
+    order: list[Any] = [getattr(model, name) for name in names]
+    statement = select_view(model).where(column.in_(set(keys))).order_by(*order)
     groups: dict[uuid.UUID, list[RecordView]] = defaultdict(list)
     for row in (await session.execute(statement)).all():
         groups[getattr(row, column_name)].append(row)

@@ -73,6 +73,12 @@ class Company(SQLModel, table=True):
         Index("ix_company_name_id", "name", "id"),
         Index("ix_company_created_at_id", "created_at", "id"),
         Index("ix_company_lower_name", text("lower(name)")),
+        # What the embedding backfill looks for (platform/records/embedding_backfill.py).
+        Index(
+            "ix_company_embedding_missing",
+            "created_at",
+            postgresql_where=text("embedding IS NULL"),
+        ),
         CheckConstraint("char_length(name) BETWEEN 1 AND 200", name="name_length"),
         _hnsw_cosine("company"),
     )
@@ -95,6 +101,11 @@ class Person(SQLModel, table=True):
     __table_args__ = (
         Index("ix_person_name_id", "name", "id"),
         Index("ix_person_created_at_id", "created_at", "id"),
+        Index(
+            "ix_person_embedding_missing",
+            "created_at",
+            postgresql_where=text("embedding IS NULL"),
+        ),
         CheckConstraint("char_length(name) BETWEEN 1 AND 200", name="name_length"),
         _hnsw_cosine("person"),
     )

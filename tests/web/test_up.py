@@ -6,10 +6,12 @@ import os
 import re
 import shutil
 import signal
+import smtplib
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -26,9 +28,13 @@ def data_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def run_up(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[str], str]:
+def run_up(
+    data_dir: Path, port: int, smtp_port: int = 0, sink_port: int = 0
+) -> tuple[subprocess.Popen[str], list[str], str]:
     env = {key: value for key, value in os.environ.items() if key != "COMPOUND_DATABASE_URL"}
     env["COMPOUND_DATA_DIR"] = str(data_dir)
+    env["COMPOUND_SMTP_PORT"] = str(smtp_port or free_port())
+    env["COMPOUND_OUTBOUND_SMTP_PORT"] = str(sink_port or free_port())
     process = subprocess.Popen(
         compound_command("up", "--port", str(port)),
         env=env,
@@ -89,14 +95,48 @@ def assert_the_worker_runs_the_triage_agent(port: int, token: str) -> None:
     assert run["output"]["kind"] == "inbound_lead"
 
 
+MAIL_THREAD = """{ conversations(first: 5, filter: {subjectContains: "SUBJECT"}) { edges { node { messageCount messages {
+  channel senderAuthenticated senderInternal triage } } } } }"""
+
+
+def assert_mail_is_received_routed_and_acknowledged(
+    port: int, token: str, smtp_port: int, password: str, outbox: Path
+) -> None:
+    """Over SMTP AUTH as the demo admin (an authenticated colleague): stored by the SMTP
+    listener, processed and routed by the worker, acknowledged through the local sink."""
+    subject = f"Pull the Q3 pipeline numbers {time.monotonic_ns()}"
+    message = EmailMessage()
+    message["From"] = "admin@compound.localhost"
+    message["To"] = "hello@compound.localhost"
+    message["Subject"] = subject
+    message.set_content("Could you pull the pipeline numbers for Q3 before the review?")
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as client:
+        client.login("admin@compound.localhost", password)
+        client.send_message(message)
+    deadline = time.monotonic() + 90
+    while True:
+        body = graphql(port, token, MAIL_THREAD.replace("SUBJECT", subject))
+        edges = body.json()["data"]["conversations"]["edges"]
+        thread = edges[0]["node"] if edges else None
+        if (thread and thread["messageCount"] == 2) or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert thread is not None and thread["messageCount"] == 2, body.text
+    received, acknowledgement = thread["messages"]
+    assert received["senderAuthenticated"] and received["senderInternal"]
+    assert received["triage"]["kind"] == "internal_ask"
+    assert acknowledgement["channel"] == "outbound"
+    assert any(subject.encode() in path.read_bytes() for path in outbox.glob("*.eml"))
+
+
 def stop(process: subprocess.Popen[str]) -> int:
     process.send_signal(signal.SIGINT)
     return process.wait(timeout=60)
 
 
 def test_up_serves_demo_data_and_a_second_run_reuses_it(data_dir: Path) -> None:
-    port = free_port()
-    process, lines, token = run_up(data_dir, port)
+    port, smtp_port = free_port(), free_port()
+    process, lines, token = run_up(data_dir, port, smtp_port=smtp_port)
     try:
         output = "\n".join(lines)
         assert f"http://127.0.0.1:{port}" in output
@@ -112,6 +152,11 @@ def test_up_serves_demo_data_and_a_second_run_reuses_it(data_dir: Path) -> None:
         assert any("compound.web.cli worker" in command for command in children), children
         assert "agents:       offline engines" in output
         assert_the_worker_runs_the_triage_agent(port, token)
+        password = re.search(r"password:\s+(\S+)", output)
+        assert password, output
+        assert_mail_is_received_routed_and_acknowledged(
+            port, token, smtp_port, password.group(1), data_dir / "outbox"
+        )
     finally:
         code = stop(process)
     assert code in (0, 130)

@@ -1,0 +1,1 @@
+"""Email in the substrate: raw messages kept, parsed, threaded into conversations, linked."""

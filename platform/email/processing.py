@@ -1,0 +1,409 @@
+"""Processing a stored message: parse it, thread it into a conversation, link its sender and
+recipients to people and companies, then hand it to whoever routes mail (the agents)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from compound.platform.auth.actor import Actor
+from compound.platform.clock import utcnow
+from compound.platform.config import Settings, get_settings
+from compound.platform.email import authentication
+from compound.platform.email.freemail import is_free_mail
+from compound.platform.email.models import (
+    SUBJECT_MAX,
+    Attachment,
+    Channel,
+    Conversation,
+    Message,
+    MessageParticipant,
+    MessageState,
+)
+from compound.platform.email.parsing import (
+    Address,
+    ParsedMessage,
+    UnparseableMessage,
+    parse_message,
+)
+from compound.platform.email.quotes import split_reply
+from compound.platform.errors import CompoundError, Duplicate, NotFound
+from compound.platform.records import companies, people
+from compound.platform.records.embedding_backfill import embed_later
+from compound.platform.records.timeline import record_change
+
+EMAIL_ACTOR = Actor.system("email")
+SUBJECT_THREAD_WINDOW = timedelta(days=30)
+MAX_REFERENCES = 100
+MAX_PARTICIPANTS = 100
+_SUBJECT_PREFIX = re.compile(
+    r"^\s*((re|fwd?|aw|wg|tr|rv|sv|vs|antw|réf|ref)\s*(\[\d+\])?\s*:|\[[^\]]{1,40}\])\s*",
+    re.IGNORECASE,
+)
+
+AfterProcessing = Callable[[AsyncSession, Message], Awaitable[None]]
+_after_processing: list[AfterProcessing] = []
+
+
+def on_processed(hook: AfterProcessing) -> AfterProcessing:
+    """Run `hook(session, message)` after each inbound message is processed (the agents route mail
+    this way; the platform does not know them)."""
+    if hook not in _after_processing:
+        _after_processing.append(hook)
+    return hook
+
+
+def subject_key(subject: str) -> str:
+    """The subject without reply/forward prefixes and list tags, for last-resort threading."""
+    key = subject
+    while True:
+        stripped = _SUBJECT_PREFIX.sub("", key, count=1)
+        if stripped == key:
+            break
+        key = stripped
+    return " ".join(key.lower().split())[:SUBJECT_MAX]
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+def _is_ours(address: str, settings: Settings) -> bool:
+    domain = _domain(address)
+    return domain in settings.mail_domains or domain in settings.internal_domains
+
+
+async def get_message(session: AsyncSession, message_id: uuid.UUID) -> Message:
+    message = await session.get(Message, message_id)
+    if message is None:
+        raise NotFound(f"no message with id {message_id}", field="id")
+    return message
+
+
+async def process_message(
+    session: AsyncSession, message_id: uuid.UUID, *, settings: Settings | None = None
+) -> Message | None:
+    """Parse, thread and link one stored message; safe to run again (reprocessing)."""
+    settings = settings or get_settings()
+    message = await session.get(Message, message_id, with_for_update=True)
+    if message is None:
+        return None
+    try:
+        parsed = parse_message(message.raw)
+    except UnparseableMessage as error:
+        message.state = MessageState.UNPARSEABLE.value
+        message.parse_error = error.message
+        message.processed_at = message.updated_at = utcnow()
+        await session.flush()
+        return message
+    _apply_parse(message, parsed, settings)
+    await _store_attachments(session, message, parsed)
+    await _thread(session, message, settings)
+    await _link_participants(session, message, parsed, settings)
+    message.state = MessageState.PROCESSED.value
+    message.parse_error = None
+    message.processed_at = message.updated_at = utcnow()
+    await session.flush()
+    if message.channel != Channel.OUTBOUND.value:
+        # Hooks act on mail that came in; what Compound sent is only kept in its thread.
+        for hook in _after_processing:
+            await hook(session, message)
+    return message
+
+
+def _apply_parse(message: Message, parsed: ParsedMessage, settings: Settings) -> None:
+    message.from_address = parsed.from_address.address[:320] if parsed.from_address else None
+    message.from_name = (parsed.from_address.name or None) if parsed.from_address else None
+    if message.from_name:
+        message.from_name = message.from_name[:300]
+    message.reply_to = [a.address[:320] for a in parsed.reply_to[:MAX_PARTICIPANTS]]
+    message.to_addresses = [a.address[:320] for a in parsed.to[:MAX_PARTICIPANTS]]
+    message.cc_addresses = [a.address[:320] for a in parsed.cc[:MAX_PARTICIPANTS]]
+    message.subject = parsed.subject[:SUBJECT_MAX]
+    message.sent_at = parsed.date
+    message.sort_at = (
+        # What we sent we timed ourselves, finer than a Date header's whole seconds.
+        message.received_at
+        if message.channel == Channel.OUTBOUND.value
+        else _sort_time(parsed.date, message.received_at)
+    )
+    message.in_reply_to = parsed.in_reply_to[:998] if parsed.in_reply_to else None
+    message.references = [ref[:998] for ref in parsed.references[-MAX_REFERENCES:]]
+    message.text_body = parsed.text
+    message.html_body = parsed.html
+    parts = split_reply(parsed.text)
+    message.new_text, message.quoted_text, message.signature = (
+        parts.new_text,
+        parts.quoted,
+        parts.signature,
+    )
+    message.headers = [[name, value] for name, value in parsed.headers]
+    message.defects = list(parsed.defects)
+    message.is_bulk = parsed.is_bulk or parsed.auto_submitted
+    sender = authentication.evaluate(
+        parsed.headers,
+        # An ingest token over HTTP proves which provider forwarded the mail, not who wrote
+        # it; only SMTP AUTH is a sender submitting their own message.
+        submitted_by=message.submitted_by if message.channel == Channel.SMTP.value else None,
+        via_trusted_relay=message.via_trusted_relay,
+        authserv_id=settings.mail_authserv_id,
+    )
+    message.authentication = sender.as_json()
+    message.sender_authenticated = sender.authenticated
+    claims_internal = bool(
+        message.from_address and _domain(message.from_address) in settings.internal_domains
+    )
+    message.sender_internal = claims_internal and sender.authenticated
+    if claims_internal and not sender.authenticated:
+        # A colleague's address without proof is how impersonation looks; agents see this.
+        message.defects = [*message.defects, "claims an internal sender without authentication"]
+
+
+def _sort_time(sent_at: datetime | None, received_at: datetime) -> datetime:
+    # A Date header far from the arrival time is a broken clock or a lie; arrival decides.
+    if sent_at is None or abs(sent_at - received_at) > timedelta(days=2):
+        return received_at
+    return sent_at
+
+
+async def _store_attachments(
+    session: AsyncSession, message: Message, parsed: ParsedMessage
+) -> None:
+    if not parsed.attachments:
+        return
+    existing = await session.scalar(
+        select(func.count()).select_from(Attachment).where(col(Attachment.message_id) == message.id)
+    )
+    if existing:  # reprocessing: the parts were stored the first time
+        return
+    for position, part in enumerate(parsed.attachments):
+        session.add(
+            Attachment(
+                message_id=message.id,
+                position=position,
+                filename=part.filename[:500] if part.filename else None,
+                content_type=part.content_type[:200],
+                size=part.size,
+                sha256=hashlib.sha256(part.content).hexdigest(),
+                inline=part.inline,
+                content=part.content,
+            )
+        )
+
+
+async def _thread(session: AsyncSession, message: Message, settings: Settings) -> None:
+    """Join the conversation of a message it answers or references; failing that, a recent
+    one with the same subject and a shared participant; else start one."""
+    if message.conversation_id is not None:
+        await _refresh_conversation(session, message.conversation_id)
+        return
+    related = [ref for ref in [message.in_reply_to, *reversed(message.references)] if ref]
+    key = subject_key(message.subject)
+    await _lock_thread_keys(
+        session, [message.internet_message_id, *related[:20], key and f"s:{key}"]
+    )
+    conversation_id = None
+    if related:
+        conversation_id = await session.scalar(
+            select(col(Message.conversation_id))
+            .where(col(Message.internet_message_id).in_(related))
+            .where(col(Message.conversation_id).is_not(None))
+            .limit(1)
+        )
+    if conversation_id is None and message.internet_message_id:
+        # Replies to this message that arrived before it (out of order) name it.
+        conversation_id = await session.scalar(
+            select(col(Message.conversation_id))
+            .where(col(Message.in_reply_to) == message.internet_message_id)
+            .where(col(Message.conversation_id).is_not(None))
+            .limit(1)
+        )
+    if conversation_id is None and key:
+        conversation_id = await _by_subject(session, message, key, settings)
+    if conversation_id is None:
+        conversation = Conversation(subject=message.subject, subject_key=key)
+        session.add(conversation)
+        await session.flush()
+        conversation_id = conversation.id
+    message.conversation_id = conversation_id
+    await session.flush()
+    await _refresh_conversation(session, conversation_id)
+
+
+async def _lock_thread_keys(session: AsyncSession, keys: Sequence[str | None]) -> None:
+    """Serialize threading decisions with the transactions that share a Message-ID or a
+    subject with this message: a reply and its original processed at the same moment would
+    otherwise each miss the other and start two threads. Held until commit; taken in one
+    order, so two messages cannot deadlock on each other."""
+    ids = sorted(
+        {
+            int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest(), "big", signed=True)
+            for k in keys
+            if k
+        }
+    )
+    if ids:
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) AS k"),
+            {"ids": ids},
+        )
+
+
+async def _by_subject(
+    session: AsyncSession, message: Message, key: str, settings: Settings
+) -> uuid.UUID | None:
+    # Compound's own mailboxes are on every message, so sharing one proves nothing.
+    addresses = {
+        a
+        for a in [message.from_address, *message.to_addresses, *message.cc_addresses]
+        if a and _domain(a) not in settings.mail_domains
+    }
+    if not addresses:
+        return None
+    candidates = (
+        await session.execute(
+            select(Message.conversation_id, Message.from_address, Message.to_addresses)  # type: ignore[call-overload]
+            .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
+            .where(col(Conversation.subject_key) == key)
+            .where(col(Message.sort_at) > message.sort_at - SUBJECT_THREAD_WINDOW)
+            .where(col(Message.id) != message.id)
+            .order_by(col(Message.sort_at).desc())
+            .limit(20)
+        )
+    ).all()
+    for conversation_id, sender, recipients in candidates:
+        if addresses & {sender, *(recipients or [])}:
+            return conversation_id  # type: ignore[no-any-return]
+    return None
+
+
+async def _refresh_conversation(session: AsyncSession, conversation_id: uuid.UUID) -> None:
+    count, last = (
+        await session.execute(
+            select(func.count(), func.max(Message.sort_at)).where(
+                col(Message.conversation_id) == conversation_id
+            )
+        )
+    ).one()
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is not None:
+        conversation.message_count = int(count)
+        conversation.last_message_at = last or conversation.last_message_at
+        conversation.updated_at = utcnow()
+
+
+async def _link_participants(
+    session: AsyncSession, message: Message, parsed: ParsedMessage, settings: Settings
+) -> None:
+    roles: list[tuple[str, Address]] = []
+    if parsed.from_address:
+        roles.append(("from", parsed.from_address))
+    roles += [("to", a) for a in parsed.to[:MAX_PARTICIPANTS]]
+    roles += [("cc", a) for a in parsed.cc[:MAX_PARTICIPANTS]]
+    roles += [("reply_to", a) for a in parsed.reply_to[:10]]
+    seen: set[tuple[str, str]] = set()
+    company_for_thread = None
+    sender: tuple[uuid.UUID, uuid.UUID | None] | None = None
+    for role, address in roles:
+        if (role, address.address) in seen or not address.address:
+            continue
+        seen.add((role, address.address))
+        person_id = None
+        if address.valid and not _is_ours(address.address, settings):
+            person_id, company_id = await _person_for(session, address)
+            company_for_thread = company_for_thread or company_id
+            if role == "from" and person_id is not None:
+                sender = (person_id, company_id)
+        session.add(
+            MessageParticipant(
+                message_id=message.id,
+                role=role,
+                address=address.address[:320],
+                person_id=person_id,
+            )
+        )
+    await session.flush()
+    if company_for_thread and message.conversation_id:
+        conversation = await session.get(Conversation, message.conversation_id)
+        if conversation is not None and conversation.company_id is None:
+            conversation.company_id = company_for_thread
+    if sender is not None:
+        await record_change(
+            session,
+            EMAIL_ACTOR,
+            action="email.received",
+            subject_type="message",
+            subject_id=message.id,
+            summary=f"Email: {message.subject or '(no subject)'}"[:500],
+            person_id=sender[0],
+            company_id=sender[1],
+            data={"conversation_id": str(message.conversation_id)},
+        )
+
+
+async def _person_for(
+    session: AsyncSession, address: Address
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The Person with this address, created (with their company, by domain) if new."""
+    existing = await people.find_person_by_email(session, address.address)
+    if existing is not None:
+        return existing.id, existing.company_id
+    company_id = await _company_for(session, _domain(address.address))
+    name = (address.name or address.address.partition("@")[0]).strip()[:200] or address.address
+    try:
+        async with session.begin_nested():
+            person = await people.create_person(
+                session,
+                EMAIL_ACTOR,
+                name=name,
+                emails=[address.address],
+                company_id=company_id,
+                # Batched in the background: the model per new correspondent is too slow here.
+                compute_embedding=False,
+            )
+    except Duplicate as duplicate:  # another message created them a moment ago
+        return uuid.UUID(duplicate.existing_id), company_id
+    except CompoundError:
+        return None, company_id  # an address the people service refuses is left unlinked
+    await embed_later(session)
+    return person.id, company_id
+
+
+_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or"}
+
+
+def registrable_domain(domain: str) -> str:
+    """mail.eu.acme.io → acme.io; shop.acme.co.uk → acme.co.uk (no public-suffix list:
+    the common two-label suffixes are enough to name a company)."""
+    labels = domain.lower().strip(".").split(".")
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+async def _company_for(session: AsyncSession, address_domain: str) -> uuid.UUID | None:
+    if not address_domain or is_free_mail(address_domain):
+        return None
+    domain = registrable_domain(address_domain)
+    existing = await companies.find_company_by_domain(session, domain)
+    if existing is not None:
+        return existing.id
+    name = domain.split(".")[0].replace("-", " ").title()
+    try:
+        async with session.begin_nested():
+            company = await companies.create_company(
+                session, EMAIL_ACTOR, name=name, domain=domain, compute_embedding=False
+            )
+    except Duplicate as duplicate:
+        return uuid.UUID(duplicate.existing_id)
+    except CompoundError:
+        return None
+    await embed_later(session)
+    return company.id

@@ -75,6 +75,7 @@ bench: install
 	$(BIN)/python bench/job_queue.py
 	$(BIN)/python bench/agent_runs.py
 	$(BIN)/python bench/triage.py
+	$(BIN)/python bench/ingest.py
 
 clean-venv:
 	rm -rf $(VENV) build

@@ -25,6 +25,10 @@ from compound.platform.email.processing import get_message, on_processed
 
 CONFIDENT = 0.5
 """Below this, the triage verdict is a question for a person, not a route."""
+COMMANDS = frozenset({TriageKind.DEAL_FLOW, TriageKind.INTERNAL_ASK})
+"""Kinds that make Compound act on its own (import a list, do a colleague's ask): only an
+authenticated sender on an internal domain may start them; from anyone else they are
+outside mail a person looks at first."""
 TEXT_FOR_TRIAGE = 20_000
 
 
@@ -147,6 +151,16 @@ async def route_offline(context: RunContext, request: RouteEmail) -> Routed:
         )
         kind, decided_by = TriageKind(answer), "a person"
     handler = _handlers.get(kind)
+    if kind in COMMANDS and not email.sender_is_internal:
+        handler = None
+        await context.note_policy(
+            "command_refused",
+            {
+                "kind": kind.value,
+                "sender": email.sender,
+                "reason": "not an authenticated colleague",
+            },
+        )
     inbound = InboundEmail(
         message_id=request.message_id,
         kind=kind,
@@ -156,11 +170,18 @@ async def route_offline(context: RunContext, request: RouteEmail) -> Routed:
         subject=email.subject,
     )
     if handler is None:
-        route = "reported: no module handles this kind yet"
+        if kind in COMMANDS and not email.sender_is_internal:
+            route = "reported: a command from a sender who is not an authenticated colleague"
+            why = (
+                f"only an authenticated sender on an internal domain may have Compound act "
+                f"on {kind.value.replace('_', ' ')} mail; forward it if it should be acted on"
+            )
+        else:
+            route = "reported: no module handles this kind yet"
+            why = f"no module handles {kind.value} mail yet"
         await context.report(
             f"{kind.value.replace('_', ' ').capitalize()}: {email.subject or '(no subject)'}",
-            explanation=f"{verdict.ask} (from {email.sender}; no module handles "
-            f"{kind.value} mail yet)",
+            explanation=f"{verdict.ask} (from {email.sender}; {why})",
             evidence=[
                 Evidence(label="the message", record_type="message", record_id=request.message_id)
             ],

@@ -186,3 +186,59 @@ async def test_a_forged_colleague_gets_no_reply(session: AsyncSession, outbox: P
     )
     assert run.state == "done" and not message.sender_internal
     assert not [r for r in sent_to(outbox, "ceo@compound.localhost") if tag.encode() in r]
+
+
+DEAL_FLOW_LIST = """fyi, can you get these into the pipeline?
+
+---------- Forwarded message ---------
+From: Ravi Menon <ravi@northgate.vc>
+Subject: Northgate Accelerator Batch 11 — investor preview
+
+As promised, a preview of Batch 11 before the public demo day:
+
+1. Brightwater Pay — B2B payments for construction subcontractors (fintech). Raising $3M seed.
+2. Corvid Security — phishing simulation for SMBs, 120 customers.
+3. Stackhouse — payroll for seasonal hospitality staff (fintech). $40k MRR.
+4. Wrenly — AI scheduling for home-care agencies.
+
+Let me know who you want to meet.
+"""
+
+
+@pytest.fixture
+def deal_flow_handler() -> Iterator[list[routing.InboundEmail]]:
+    received: list[routing.InboundEmail] = []
+
+    async def handle(context: RunContext, email: routing.InboundEmail) -> str:
+        received.append(email)
+        return "leads: importing"
+
+    routing.register_handler(TriageKind.DEAL_FLOW, handle)
+    yield received
+    routing._handlers.pop(TriageKind.DEAL_FLOW, None)
+
+
+async def test_commands_run_only_for_an_authenticated_colleague(
+    session: AsyncSession, deal_flow_handler: list[routing.InboundEmail]
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    listing = {
+        "sender": "Sam <sam@compound.localhost>",
+        "to": "leads@compound.localhost",
+        "body": DEAL_FLOW_LIST,
+    }
+    # Without authentication the colleague's address is just a claim: a person decides.
+    forged, _, items = await routed(session, mail(subject=f"Fwd: Batch 11 {tag}", **listing))
+    assert forged.triage is not None and forged.triage["kind"] == "deal_flow"
+    assert deal_flow_handler == []
+    assert forged.triage["route"].startswith("reported: a command from a sender")
+    [report] = items
+    assert report.kind == "report" and "authenticated" in report.explanation
+    # The same list from the authenticated colleague goes to the module.
+    submitted = Envelope(channel=Channel.SMTP, submitted_by="user:sam@compound.localhost")
+    real, _, items = await routed(
+        session, mail(subject=f"Fwd: Batch 11 again {tag}", **listing), submitted
+    )
+    assert [email.message_id for email in deal_flow_handler] == [real.id]
+    assert real.triage is not None and real.triage["route"] == "leads: importing"
+    assert items == []

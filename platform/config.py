@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     mail_authserv_id: str = "compound.localhost"
     """Our server id: only Authentication-Results headers carrying it are believed."""
 
+    mail_check_dns: bool = False
+    """Verify DKIM signatures (dkimpy) and DMARC alignment through DNS for mail that has
+    no trusted Authentication-Results; off where DNS is unreachable (results: unknown)."""
+
+    mail_dns_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    """Per lookup, when `mail_check_dns` is on."""
+
     outbound_smtp_host: str = "127.0.0.1"
     """Relay for outgoing mail (replies to requesters)."""
 

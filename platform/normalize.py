@@ -90,3 +90,15 @@ def normalize_email(value: str, *, field: str = "email") -> str:
 def email_domain(email: str) -> str:
     """The domain part of an already-normalized address."""
     return email.rsplit("@", 1)[1]
+
+
+_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or"}
+
+
+def registrable_domain(domain: str) -> str:
+    """mail.eu.acme.io → acme.io; shop.acme.co.uk → acme.co.uk (no public-suffix list:
+    the common two-label suffixes are enough to name a company)."""
+    labels = domain.lower().strip(".").split(".")
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])

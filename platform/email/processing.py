@@ -3,6 +3,7 @@ recipients to people and companies, then hand it to whoever routes mail (the age
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import uuid
@@ -17,6 +18,7 @@ from compound.platform.auth.actor import Actor
 from compound.platform.clock import utcnow
 from compound.platform.config import Settings, get_settings
 from compound.platform.email import authentication
+from compound.platform.email.authentication import DnsLookup, SenderAuthentication
 from compound.platform.email.freemail import is_free_mail
 from compound.platform.email.models import (
     SUBJECT_MAX,
@@ -35,6 +37,7 @@ from compound.platform.email.parsing import (
 )
 from compound.platform.email.quotes import split_reply
 from compound.platform.errors import CompoundError, Duplicate, NotFound
+from compound.platform.normalize import registrable_domain
 from compound.platform.records import companies, people
 from compound.platform.records.embedding_backfill import embed_later
 from compound.platform.records.timeline import record_change
@@ -88,9 +91,15 @@ async def get_message(session: AsyncSession, message_id: uuid.UUID) -> Message:
 
 
 async def process_message(
-    session: AsyncSession, message_id: uuid.UUID, *, settings: Settings | None = None
+    session: AsyncSession,
+    message_id: uuid.UUID,
+    *,
+    settings: Settings | None = None,
+    dns: DnsLookup | None = None,
 ) -> Message | None:
-    """Parse, thread and link one stored message; safe to run again (reprocessing)."""
+    """Parse, thread and link one stored message; safe to run again (reprocessing).
+    `dns` answers the DKIM/DMARC lookups instead of DNS (tests); given, it checks them
+    whatever `mail_check_dns` says."""
     settings = settings or get_settings()
     message = await session.get(Message, message_id, with_for_update=True)
     if message is None:
@@ -103,7 +112,7 @@ async def process_message(
         message.processed_at = message.updated_at = utcnow()
         await session.flush()
         return message
-    _apply_parse(message, parsed, settings)
+    _apply_parse(message, parsed, settings, await _sender(message, parsed, settings, dns))
     await _store_attachments(session, message, parsed)
     await _thread(session, message, settings)
     await _link_participants(session, message, parsed, settings)
@@ -118,7 +127,34 @@ async def process_message(
     return message
 
 
-def _apply_parse(message: Message, parsed: ParsedMessage, settings: Settings) -> None:
+async def _sender(
+    message: Message, parsed: ParsedMessage, settings: Settings, dns: DnsLookup | None
+) -> SenderAuthentication:
+    sender = authentication.evaluate(
+        parsed.headers,
+        # An ingest token over HTTP proves which provider forwarded the mail, not who wrote
+        # it; only SMTP AUTH is a sender submitting their own message.
+        submitted_by=message.submitted_by if message.channel == Channel.SMTP.value else None,
+        via_trusted_relay=message.via_trusted_relay,
+        authserv_id=settings.mail_authserv_id,
+    )
+    if sender.checked or message.channel == Channel.OUTBOUND.value:
+        return sender
+    if dns is None and not settings.mail_check_dns:
+        return sender
+    lookup = dns or authentication.dns_lookup(settings.mail_dns_timeout_seconds)
+    # DNS and RSA are slow and blocking: off the event loop.
+    return await asyncio.to_thread(
+        authentication.verify_with_dns,
+        message.raw,
+        authserv_id=settings.mail_authserv_id,
+        lookup=lookup,
+    )
+
+
+def _apply_parse(
+    message: Message, parsed: ParsedMessage, settings: Settings, sender: SenderAuthentication
+) -> None:
     message.from_address = parsed.from_address.address[:320] if parsed.from_address else None
     message.from_name = (parsed.from_address.name or None) if parsed.from_address else None
     if message.from_name:
@@ -147,14 +183,6 @@ def _apply_parse(message: Message, parsed: ParsedMessage, settings: Settings) ->
     message.headers = [[name, value] for name, value in parsed.headers]
     message.defects = list(parsed.defects)
     message.is_bulk = parsed.is_bulk or parsed.auto_submitted
-    sender = authentication.evaluate(
-        parsed.headers,
-        # An ingest token over HTTP proves which provider forwarded the mail, not who wrote
-        # it; only SMTP AUTH is a sender submitting their own message.
-        submitted_by=message.submitted_by if message.channel == Channel.SMTP.value else None,
-        via_trusted_relay=message.via_trusted_relay,
-        authserv_id=settings.mail_authserv_id,
-    )
     message.authentication = sender.as_json()
     message.sender_authenticated = sender.authenticated
     claims_internal = bool(
@@ -374,18 +402,6 @@ async def _person_for(
         return None, company_id  # an address the people service refuses is left unlinked
     await embed_later(session)
     return person.id, company_id
-
-
-_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or"}
-
-
-def registrable_domain(domain: str) -> str:
-    """mail.eu.acme.io → acme.io; shop.acme.co.uk → acme.co.uk (no public-suffix list:
-    the common two-label suffixes are enough to name a company)."""
-    labels = domain.lower().strip(".").split(".")
-    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
 
 
 async def _company_for(session: AsyncSession, address_domain: str) -> uuid.UUID | None:

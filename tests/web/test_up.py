@@ -129,6 +129,34 @@ def assert_mail_is_received_routed_and_acknowledged(
     assert any(subject.encode() in path.read_bytes() for path in outbox.glob("*.eml"))
 
 
+def assert_http_ingest_is_processed_and_routed(port: int, token: str) -> None:
+    """A provider's webhook hands in raw MIME; the worker threads and routes it."""
+    subject = f"Support: export fails {time.monotonic_ns()}"
+    message = EmailMessage()
+    message["From"] = "Ana <ana@acme-logistics.example>"
+    message["To"] = "support@compound.localhost"
+    message["Subject"] = subject
+    message.set_content("Hi, the CSV export fails with an error every time. We are customers.")
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/ingest/email",
+        content=message.as_bytes(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "message/rfc822"},
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+    deadline = time.monotonic() + 90
+    while True:
+        body = graphql(port, token, MAIL_THREAD.replace("SUBJECT", subject))
+        edges = body.json()["data"]["conversations"]["edges"]
+        found = edges[0]["node"]["messages"][0] if edges else None
+        if (found and found["triage"]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert found is not None and found["channel"] == "http", body.text
+    assert found["triage"]["kind"] == "support_request"
+    assert not found["senderAuthenticated"]
+
+
 def stop(process: subprocess.Popen[str]) -> int:
     process.send_signal(signal.SIGINT)
     return process.wait(timeout=60)
@@ -157,6 +185,11 @@ def test_up_serves_demo_data_and_a_second_run_reuses_it(data_dir: Path) -> None:
         assert_mail_is_received_routed_and_acknowledged(
             port, token, smtp_port, password.group(1), data_dir / "outbox"
         )
+        assert_http_ingest_is_processed_and_routed(port, token)
+        # Mail from a new domain made a company: what the second run must find.
+        companies = graphql(port, token, "{ companies { totalCount } }").json()["data"][
+            "companies"
+        ]["totalCount"]
     finally:
         code = stop(process)
     assert code in (0, 130)

@@ -19,7 +19,7 @@ from compound.platform.graphql.context import context_of, parse_id
 from compound.platform.graphql.payloads import UserError, run_mutation
 from compound.platform.graphql.permissions import CanRead, CanWrite
 from compound.platform.records import lookups
-from compound.platform.records.graphql import CompanyType, PersonType
+from compound.platform.records.graphql import CompanyType, PersonType, company_of
 
 
 @strawberry.type(name="EmailAddress")
@@ -249,11 +249,7 @@ class ConversationType:
 
     @strawberry.field
     async def company(self, info: Info[Any, Any]) -> CompanyType | None:
-        if self.company_id is None:
-            return None
-        loader = context_of(info).loader("company", lookups.companies_by_ids)
-        row = await loader.load(uuid.UUID(self.company_id))
-        return CompanyType.of(row) if row else None
+        return await company_of(info, self.company_id)
 
 
 @strawberry.input

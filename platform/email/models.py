@@ -101,6 +101,12 @@ class Message(SQLModel, table=True):
             postgresql_where=text("internet_message_id IS NULL"),
         ),
         Index("ix_message_conversation_sent", "conversation_id", "sort_at"),
+        # Threading a message finds the replies that arrived before it by this.
+        Index(
+            "ix_message_in_reply_to",
+            "in_reply_to",
+            postgresql_where=text("in_reply_to IS NOT NULL"),
+        ),
         Index("ix_message_received_at_id", "received_at", "id"),
         CheckConstraint("state IN ('received', 'processed', 'unparseable')", name="state_known"),
         CheckConstraint("channel IN ('smtp', 'http', 'imap', 'outbound')", name="channel_known"),

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -256,10 +256,17 @@ async def _thread(session: AsyncSession, message: Message, settings: Settings) -
     if conversation_id is None and key:
         conversation_id = await _by_subject(session, message, key, settings)
     if conversation_id is None:
-        conversation = Conversation(subject=message.subject, subject_key=key)
+        # A new thread of one: nothing to count.
+        conversation = Conversation(
+            subject=message.subject,
+            subject_key=key,
+            message_count=1,
+            last_message_at=message.sort_at,
+        )
         session.add(conversation)
         await session.flush()
-        conversation_id = conversation.id
+        message.conversation_id = conversation.id
+        return
     message.conversation_id = conversation_id
     await session.flush()
     await _refresh_conversation(session, conversation_id)
@@ -313,18 +320,22 @@ async def _by_subject(
 
 
 async def _refresh_conversation(session: AsyncSession, conversation_id: uuid.UUID) -> None:
-    count, last = (
-        await session.execute(
-            select(func.count(), func.max(Message.sort_at)).where(
-                col(Message.conversation_id) == conversation_id
-            )
+    await session.flush()
+    in_thread = select(Message).where(col(Message.conversation_id) == conversation_id)
+    await session.execute(
+        update(Conversation)
+        .where(col(Conversation.id) == conversation_id)
+        .values(
+            message_count=in_thread.with_only_columns(func.count()).scalar_subquery(),
+            last_message_at=func.coalesce(
+                in_thread.with_only_columns(func.max(Message.sort_at)).scalar_subquery(),
+                Conversation.last_message_at,
+            ),
+            updated_at=func.now(),
         )
-    ).one()
-    conversation = await session.get(Conversation, conversation_id)
-    if conversation is not None:
-        conversation.message_count = int(count)
-        conversation.last_message_at = last or conversation.last_message_at
-        conversation.updated_at = utcnow()
+        # The session's copy is refreshed from the row the next time it is read.
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 async def _link_participants(

@@ -202,11 +202,7 @@ class PersonType:
 
     @strawberry.field
     async def company(self, info: Info[Any, Any]) -> CompanyType | None:
-        if self.company_id is None:
-            return None
-        loader = context_of(info).loader("company", lookups.companies_by_ids)
-        row = await loader.load(uuid.UUID(self.company_id))
-        return CompanyType.of(row) if row else None
+        return await company_of(info, self.company_id)
 
     @strawberry.field
     async def notes(self, info: Info[Any, Any]) -> list[NoteType]:
@@ -228,7 +224,8 @@ class PersonType:
         return await _provenance(info, "person", self.id)
 
 
-async def _company_of(info: Info[Any, Any], company_id: strawberry.ID | None) -> CompanyType | None:
+async def company_of(info: Info[Any, Any], company_id: strawberry.ID | None) -> CompanyType | None:
+    """The company a record points at, through the request's batching loader."""
     if company_id is None:
         return None
     row = (
@@ -268,7 +265,7 @@ class NoteType:
 
     @strawberry.field
     async def company(self, info: Info[Any, Any]) -> CompanyType | None:
-        return await _company_of(info, self.company_id)
+        return await company_of(info, self.company_id)
 
     @strawberry.field
     async def person(self, info: Info[Any, Any]) -> PersonType | None:
@@ -320,7 +317,7 @@ class TaskType:
 
     @strawberry.field
     async def company(self, info: Info[Any, Any]) -> CompanyType | None:
-        return await _company_of(info, self.company_id)
+        return await company_of(info, self.company_id)
 
     @strawberry.field
     async def person(self, info: Info[Any, Any]) -> PersonType | None:

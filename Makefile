@@ -57,7 +57,7 @@ $(TYPECHECK_TREE):
 	for layer in platform agents web modules; do ln -sfn ../../../$$layer $(TYPECHECK_TREE)/$$layer; done
 
 typecheck: install $(TYPECHECK_TREE)
-	cd build/typecheck && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p compound.platform -p compound.agents -p compound.web
+	cd build/typecheck && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p compound.platform -p compound.agents -p compound.web -p compound.modules
 
 imports: install $(TYPECHECK_TREE)
 	cd build/typecheck && PYTHONPATH=. ../../$(BIN)/lint-imports --config ../../pyproject.toml

@@ -24,6 +24,7 @@ from strawberry.extensions import (
 from strawberry.litestar import make_graphql_controller
 
 from compound.agents.graphql import AgentsMutation, AgentsQuery
+from compound.modules.leads.api import LeadsMutation, LeadsQuery
 from compound.platform.config import Settings
 from compound.platform.database import Database
 from compound.platform.email.graphql import EmailMutation, EmailQuery
@@ -37,12 +38,12 @@ logger = logging.getLogger(__name__)
 
 
 @strawberry.type
-class Query(RecordsQuery, QueueQuery, AgentsQuery, EmailQuery):
+class Query(RecordsQuery, QueueQuery, AgentsQuery, EmailQuery, LeadsQuery):
     pass
 
 
 @strawberry.type
-class Mutation(RecordsMutation, QueueMutation, AgentsMutation, EmailMutation):
+class Mutation(RecordsMutation, QueueMutation, AgentsMutation, EmailMutation, LeadsMutation):
     pass
 
 

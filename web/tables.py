@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from compound.agents.inbox import models as inbox_models
 from compound.agents.runtime import models as runtime_models
+from compound.modules.leads import api as leads
 from compound.platform.auth import models as auth_models
 from compound.platform.email import models as email_models
 from compound.platform.llm import models as llm_models
@@ -19,6 +20,7 @@ TABLE_MODULES = (
     runtime_models,
     inbox_models,
     email_models,
+    leads.TABLE_MODULE,
 )
 
 __all__ = ["TABLE_MODULES", "metadata"]

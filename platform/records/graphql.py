@@ -106,7 +106,7 @@ class ProvenanceType:
 PROVENANCE_DESCRIPTION = "What agents wrote on this record and on what grounds, newest first."
 
 
-async def _provenance(
+async def record_provenance(
     info: Info[Any, Any], subject_type: str, record_id: strawberry.ID
 ) -> list[ProvenanceType]:
     async def batch(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[RecordView]]:
@@ -160,7 +160,7 @@ class CompanyType:
 
     @strawberry.field(description=PROVENANCE_DESCRIPTION)
     async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
-        return await _provenance(info, "company", self.id)
+        return await record_provenance(info, "company", self.id)
 
 
 async def _company_timelines(
@@ -221,7 +221,7 @@ class PersonType:
 
     @strawberry.field(description=PROVENANCE_DESCRIPTION)
     async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
-        return await _provenance(info, "person", self.id)
+        return await record_provenance(info, "person", self.id)
 
 
 async def company_of(info: Info[Any, Any], company_id: strawberry.ID | None) -> CompanyType | None:
@@ -273,7 +273,7 @@ class NoteType:
 
     @strawberry.field(description=PROVENANCE_DESCRIPTION)
     async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
-        return await _provenance(info, "note", self.id)
+        return await record_provenance(info, "note", self.id)
 
 
 @strawberry.enum(name="TaskStatus")
@@ -325,7 +325,7 @@ class TaskType:
 
     @strawberry.field(description=PROVENANCE_DESCRIPTION)
     async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
-        return await _provenance(info, "task", self.id)
+        return await record_provenance(info, "task", self.id)
 
 
 SearchNode: TypeAlias = Annotated[

@@ -1,0 +1,1 @@
+"""Leads: deal-flow emails become researched companies and leads a person supervises."""

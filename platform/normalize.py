@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from compound.platform.errors import ValidationFailed
 
@@ -102,3 +103,81 @@ def registrable_domain(domain: str) -> str:
     if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
         return ".".join(labels[-3:])
     return ".".join(labels[-2:])
+
+
+# Words that name a company's legal form, not the company: "Kestrel Systems GmbH" is
+# "Kestrel Systems".
+LEGAL_SUFFIXES = frozenset(
+    [
+        "inc",
+        "incorporated",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "ltd",
+        "limited",
+        "llc",
+        "llp",
+        "lp",
+        "plc",
+        "gmbh",
+        "ag",
+        "kg",
+        "ug",
+        "sa",
+        "sas",
+        "sarl",
+        "sasu",
+        "srl",
+        "spa",
+        "bv",
+        "nv",
+        "ab",
+        "oy",
+        "oyj",
+        "as",
+        "asa",
+        "aps",
+        "pty",
+        "kk",
+        "ltda",
+        "sl",
+        "sro",
+        "doo",
+    ]
+)
+# Words people add to or drop from a name at will: "Kestrel AI", "Kestrel Labs", "Kestrel HQ".
+NAME_VARIANT_SUFFIXES = frozenset(
+    [
+        "ai",
+        "labs",
+        "lab",
+        "hq",
+        "app",
+        "apps",
+        "io",
+        "technologies",
+        "technology",
+        "tech",
+        "software",
+        "group",
+        "holdings",
+    ]
+)
+_NOT_A_NAME_CHARACTER = re.compile(r"[^0-9a-z]+")
+
+
+def company_name_key(name: str) -> str:
+    """What two spellings of one company name have in common: `Kestrel Systems GmbH`,
+    `kestrel-systems` and `Kestrel Systems, Inc.` → `kestrelsystems`; `Northwind AI` and
+    `Northwind Labs` → `northwind`. Case, accents, punctuation, spacing, legal forms and
+    the AI/Labs/HQ-style suffixes do not count. "" for a name made only of those."""
+    text = unicodedata.normalize("NFKD", name.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c)).replace("&", " and ")
+    words = [w for w in _NOT_A_NAME_CHARACTER.split(text) if w]
+    if words and words[0] == "the" and len(words) > 1:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES | NAME_VARIANT_SUFFIXES:
+        words.pop()
+    return "".join(words)

@@ -15,7 +15,7 @@ from compound.platform.auth.actor import Actor
 from compound.platform.clock import utcnow
 from compound.platform.embeddings import embed_one
 from compound.platform.errors import Duplicate, NotFound, ValidationFailed
-from compound.platform.normalize import normalize_domain
+from compound.platform.normalize import company_name_key, normalize_domain
 from compound.platform.records.lookups import RecordView, select_view
 from compound.platform.records.models import (
     ALIAS_MAX,
@@ -55,6 +55,26 @@ def company_embedding_text(company: Company) -> str:
     if company.description:
         parts.append("— " + company.description)
     return " ".join(parts)
+
+
+def name_keys(name: str, aliases: Sequence[str]) -> list[str]:
+    """The keys a company is found by under any spelling of its name or aliases."""
+    return sorted({key for key in map(company_name_key, [name, *aliases]) if key})
+
+
+async def companies_with_name_key(
+    session: AsyncSession, key: str, *, limit: int = 20
+) -> list[Company]:
+    """Companies whose name or an alias has this `company_name_key` (an index lookup)."""
+    if not key:
+        return []
+    statement = (
+        select(Company)
+        .where(col(Company.name_keys).contains([key]))
+        .order_by(col(Company.created_at))
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).scalars())
 
 
 def _clean_aliases(aliases: Sequence[str], *, name: str) -> list[str]:
@@ -138,6 +158,7 @@ async def create_company(
         description=clean_description,
         aliases=clean_aliases,
     )
+    company.name_keys = name_keys(company.name, company.aliases)
     if compute_embedding:
         company.embedding = await embed_one(company_embedding_text(company))
     await _save_guarding_domain(session, company)
@@ -184,6 +205,7 @@ async def update_company(
     if not changes:
         return company
     company.updated_at = utcnow()
+    company.name_keys = name_keys(company.name, company.aliases)
     if {"name", "domain", "description", "aliases"} & set(changes):
         company.embedding = await embed_one(company_embedding_text(company))
     await _save_guarding_domain(session, company)
@@ -219,6 +241,7 @@ async def merge_companies(
         )
         moved[model.__tablename__] = result.rowcount  # type: ignore[attr-defined]
     keep.aliases = _clean_aliases([*keep.aliases, merged.name, *merged.aliases], name=keep.name)
+    keep.name_keys = name_keys(keep.name, keep.aliases)
     keep.description = keep.description or merged.description
     merged_domain = merged.domain
     await session.delete(merged)

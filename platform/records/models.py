@@ -73,6 +73,8 @@ class Company(SQLModel, table=True):
         Index("ix_company_name_id", "name", "id"),
         Index("ix_company_created_at_id", "created_at", "id"),
         Index("ix_company_lower_name", text("lower(name)")),
+        # Name matching (normalize.company_name_key of the name and each alias).
+        Index("ix_company_name_keys", "name_keys", postgresql_using="gin"),
         # What the embedding backfill looks for (platform/records/embedding_backfill.py).
         Index(
             "ix_company_embedding_missing",
@@ -91,6 +93,11 @@ class Company(SQLModel, table=True):
         sa_column=Column(ARRAY(Text), nullable=False, server_default="{}"),
     )
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Derived from name and aliases by the company service; how a name finds its company.
+    name_keys: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default="{}"),
+    )
     embedding: list[float] | None = embedding_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()

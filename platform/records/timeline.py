@@ -14,8 +14,8 @@ from compound.platform.auth.actor import Actor, AgentProvenance
 from compound.platform.clock import utcnow
 from compound.platform.records.models import Activity, AuditEvent, RecordProvenance
 
-# Vectors are derived data: hundreds of floats would drown the audit log.
-_NOT_SNAPSHOTTED = {"embedding"}
+# Derived data: hundreds of floats (or keys recomputed from the name) would drown the log.
+_NOT_SNAPSHOTTED = {"embedding", "name_keys"}
 
 
 def _json_value(value: Any) -> Any:

@@ -47,3 +47,21 @@ async def test_unreachable_database_is_a_clear_error() -> None:
             await ensure_schema_current(database)
     finally:
         await database.dispose()
+
+
+def test_companies_already_stored_get_their_name_keys(embedded_server: EmbeddedServer) -> None:
+    url = embedded_server.database_url("compound_name_keys")
+    migrations.downgrade(url, "0008")
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
+        connection.execute(
+            "INSERT INTO company (id, name, aliases) VALUES "
+            "(gen_random_uuid(), 'Kestrel Systems GmbH', ARRAY['Kestrel AI']), "
+            "(gen_random_uuid(), 'The Bloom Co.', '{}')"
+        )
+    migrations.upgrade(url)
+    with psycopg.connect(libpq_url(url)) as connection:
+        keys = dict(connection.execute("SELECT name, name_keys FROM company").fetchall())
+    assert keys == {
+        "Kestrel Systems GmbH": ["kestrel", "kestrelsystems"],
+        "The Bloom Co.": ["bloom"],
+    }

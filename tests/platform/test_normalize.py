@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from compound.platform.errors import ValidationFailed
-from compound.platform.normalize import normalize_domain, normalize_email
+from compound.platform.normalize import company_name_key, normalize_domain, normalize_email
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,23 @@ def test_bad_email_is_rejected(typed: str) -> None:
     with pytest.raises(ValidationFailed) as raised:
         normalize_email(typed)
     assert raised.value.field == "email"
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Kestrel Systems GmbH", "kestrelsystems"),
+        ("kestrel-systems", "kestrelsystems"),
+        ("Kestrel Systems, Inc.", "kestrelsystems"),
+        ("Northwind AI", "northwind"),
+        ("North Wind Labs Inc.", "northwind"),
+        ("The Bloom Co.", "bloom"),
+        ("Crème Brûlée SAS", "cremebrulee"),
+        ("A&B Partners", "aandbpartners"),
+        ("AI", "ai"),  # a name made only of a suffix keeps it
+        ("  ", ""),
+        ("株式会社", ""),  # nothing Latin to key on: no key, never a false match
+    ],
+)
+def test_company_name_keys_ignore_what_people_vary(name: str, key: str) -> None:
+    assert company_name_key(name) == key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -9,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from compound.platform.auth.actor import Actor
 from compound.platform.errors import Duplicate, NotFound, Required, TooLong, ValidationFailed
+from compound.platform.normalize import company_name_key
 from compound.platform.records import companies
 from compound.platform.records.models import Activity, AuditEvent, Company, Note, Person, Task
 from compound.platform.records.tasks import create_task
@@ -223,3 +226,23 @@ async def test_name_filter_treats_wildcards_literally(session: AsyncSession) -> 
         session, first=10, filter=companies.CompanyFilter(name_contains="100%")
     )
     assert [c.name for c in page.items] == ["100% Organic"]
+
+
+async def test_a_company_is_found_by_any_spelling_of_its_names(
+    session: AsyncSession, actor: Actor
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    company = await companies.create_company(
+        session,
+        actor,
+        name=f"Kestrel{tag} Systems GmbH",
+        aliases=[f"Kestrel{tag} AI"],
+        compute_embedding=False,
+    )
+    for spelling in (f"kestrel{tag}-systems", f"KESTREL{tag} SYSTEMS, INC.", f"Kestrel{tag} Labs"):
+        found = await companies.companies_with_name_key(session, company_name_key(spelling))
+        assert [c.id for c in found] == [company.id], spelling
+    await companies.update_company(session, actor, company.id, name=f"Osprey{tag}", aliases=[])
+    assert await companies.companies_with_name_key(session, f"kestrel{tag}") == []
+    [renamed] = await companies.companies_with_name_key(session, f"osprey{tag}")
+    assert renamed.id == company.id

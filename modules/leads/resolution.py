@@ -1,0 +1,192 @@
+"""Which CRM company a name from an email means: a link when the evidence is clear, a new
+company when nothing comes close, and a question for a person when two readings are
+plausible. It never merges two companies and never creates a second copy silently.
+
+The evidence, strongest first: the same website; the same name under normalization (case,
+punctuation, legal forms, AI/Labs/HQ-style suffixes, aliases); then names that are
+spelled alike (rapidfuzz) among the companies nearest in meaning (embeddings), where the
+email's one-liner has to agree with what the CRM says the company does."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+from rapidfuzz import fuzz
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from compound.platform.embeddings import embed_many
+from compound.platform.errors import ValidationFailed
+from compound.platform.normalize import company_name_key, normalize_domain, registrable_domain
+from compound.platform.records.companies import (
+    companies_with_name_key,
+    company_embedding_text,
+    find_company_by_domain,
+)
+from compound.platform.records.models import Company
+from compound.platform.records.search import nearest
+
+SPELLED_ALIKE = 88.0
+"""rapidfuzz ratio (0–100) of two normalized names above which they may be one company."""
+SAME_BUSINESS = 0.55
+"""Cosine similarity of the email's description and the CRM record above which they
+describe the same business."""
+NEIGHBOURS = 20
+EF_SEARCH = 80
+
+
+class Action(StrEnum):
+    LINK = "link"
+    CREATE = "create"
+    ASK = "ask"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    company_id: uuid.UUID
+    name: str
+    domain: str | None
+    spelling: float
+    """How alike the names are, 0–100 (100: the same under normalization)."""
+    meaning: float | None
+    """How alike the descriptions are (cosine), when both sides have one."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    action: Action
+    reason: str
+    company_id: uuid.UUID | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+def website(url_hint: str | None) -> str | None:
+    """The domain of a URL hint, or None when it is not a web address ("tbd", "soon")."""
+    if not url_hint or not url_hint.strip():
+        return None
+    try:
+        return normalize_domain(url_hint, field="url")
+    except ValidationFailed:
+        return None
+
+
+def _same_site(a: str | None, b: str | None) -> bool:
+    return bool(a and b and registrable_domain(a) == registrable_domain(b))
+
+
+async def _meanings(context: str, companies: list[Company]) -> dict[uuid.UUID, float | None]:
+    described = [c for c in companies if c.description]
+    if not context.strip() or not described:
+        return {c.id: None for c in companies}
+    vectors = np.asarray(
+        await embed_many([context, *[company_embedding_text(c) for c in described]])
+    )
+    similarities = vectors[1:] @ vectors[0]
+    found: dict[uuid.UUID, float | None] = {c.id: None for c in companies}
+    for company, similarity in zip(described, similarities, strict=True):
+        found[company.id] = float(similarity)
+    return found
+
+
+async def _candidates(name: str, context: str, companies: list[Company]) -> list[Candidate]:
+    meanings = await _meanings(context, companies)
+    key = company_name_key(name)
+    found = []
+    for company in companies:
+        spellings = [company.name, *company.aliases]
+        spelling = (
+            100.0
+            if key and key in company.name_keys
+            else max(
+                fuzz.ratio(company_name_key(name), company_name_key(other)) for other in spellings
+            )
+        )
+        found.append(
+            Candidate(
+                company_id=company.id,
+                name=company.name,
+                domain=company.domain,
+                spelling=float(spelling),
+                meaning=meanings[company.id],
+            )
+        )
+    return sorted(found, key=lambda c: (-c.spelling, -(c.meaning or 0.0)))
+
+
+async def _neighbours(session: AsyncSession, name: str, context: str) -> list[Company]:
+    [vector] = await embed_many([f"{name} — {context}" if context else name])
+    ids = [
+        company_id
+        for company_id, _ in await nearest(
+            session, Company, vector, limit=NEIGHBOURS, ef_search=EF_SEARCH
+        )
+    ]
+    if not ids:
+        return []
+    rows = await session.execute(select(Company).where(col(Company.id).in_(ids)))
+    return list(rows.scalars())
+
+
+async def resolve_company(
+    session: AsyncSession, *, name: str, url_hint: str | None = None, context: str = ""
+) -> Resolution:
+    """Decide what `name` (with the email's URL and one-liner) refers to; writes nothing."""
+    domain = website(url_hint)
+    if domain:
+        for candidate_domain in dict.fromkeys([domain, registrable_domain(domain)]):
+            by_site = await find_company_by_domain(session, candidate_domain)
+            if by_site is not None:
+                return Resolution(Action.LINK, f"the same website ({candidate_domain})", by_site.id)
+    named = await companies_with_name_key(session, company_name_key(name))
+    if named:
+        candidates = await _candidates(name, context, named)
+        if len(named) == 1:
+            [company] = named
+            [candidate] = candidates
+            elsewhere = domain and company.domain and not _same_site(domain, company.domain)
+            if not elsewhere:
+                return Resolution(Action.LINK, "the same name", company.id, candidates)
+            if candidate.meaning is not None and candidate.meaning >= SAME_BUSINESS:
+                return Resolution(
+                    Action.LINK,
+                    f"the same name and business; the website moved from {company.domain}",
+                    company.id,
+                    candidates,
+                )
+            return Resolution(
+                Action.ASK,
+                f"the same name as {company.name}, but at {domain} instead of {company.domain}",
+                candidates=candidates,
+            )
+        return Resolution(
+            Action.ASK, f"{len(named)} companies go by this name", candidates=candidates
+        )
+    neighbours = await _neighbours(session, name, context)
+    alike = [c for c in await _candidates(name, context, neighbours) if c.spelling >= SPELLED_ALIKE]
+    if not alike:
+        return Resolution(Action.CREATE, "no company in the CRM has a name like it")
+    confident = [
+        c
+        for c in alike
+        if c.meaning is not None
+        and c.meaning >= SAME_BUSINESS
+        and not (domain and c.domain and not _same_site(domain, c.domain))
+    ]
+    if len(confident) == 1 and len(alike) == 1:
+        return Resolution(
+            Action.LINK,
+            f"spelled like {confident[0].name} and the same business",
+            confident[0].company_id,
+            alike,
+        )
+    if domain and all(c.domain and not _same_site(domain, c.domain) for c in alike):
+        # Alike names, but each is a different website: a different company.
+        return Resolution(Action.CREATE, "alike names, but other websites", candidates=alike)
+    return Resolution(
+        Action.ASK,
+        f"spelled like {', '.join(c.name for c in alike[:3])}: the same company or another?",
+        candidates=alike,
+    )

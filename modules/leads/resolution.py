@@ -23,7 +23,6 @@ from compound.platform.errors import ValidationFailed
 from compound.platform.normalize import company_name_key, normalize_domain, registrable_domain
 from compound.platform.records.companies import (
     companies_with_name_key,
-    company_embedding_text,
     find_company_by_domain,
 )
 from compound.platform.records.models import Company
@@ -34,6 +33,8 @@ SPELLED_ALIKE = 88.0
 SAME_BUSINESS = 0.55
 """Cosine similarity of the email's description and the CRM record above which they
 describe the same business."""
+UNRELATED = 0.3
+"""Below this similarity the descriptions are of different businesses."""
 NEIGHBOURS = 20
 EF_SEARCH = 80
 
@@ -81,9 +82,9 @@ async def _meanings(context: str, companies: list[Company]) -> dict[uuid.UUID, f
     described = [c for c in companies if c.description]
     if not context.strip() or not described:
         return {c.id: None for c in companies}
-    vectors = np.asarray(
-        await embed_many([context, *[company_embedding_text(c) for c in described]])
-    )
+    # What the company does, against what the email says it does: names left out, since
+    # alike names are what is in question.
+    vectors = np.asarray(await embed_many([context, *[c.description or "" for c in described]]))
     similarities = vectors[1:] @ vectors[0]
     found: dict[uuid.UUID, float | None] = {c.id: None for c in companies}
     for company, similarity in zip(described, similarities, strict=True):
@@ -130,17 +131,54 @@ async def _neighbours(session: AsyncSession, name: str, context: str) -> list[Co
     return list(rows.scalars())
 
 
+async def _rival(
+    session: AsyncSession,
+    name: str,
+    key: str,
+    context: str,
+    company: Company,
+    candidate: Candidate,
+) -> Candidate | None:
+    """A company whose longer name starts like this one and whose business matches the
+    email, when the named company's business does not ("Bloom" said of what Bloom
+    Analytics does)."""
+    if candidate.meaning is None or candidate.meaning >= UNRELATED:
+        return None
+    longer = [
+        c
+        for c in await _neighbours(session, name, context)
+        if c.id != company.id and any(k.startswith(key) and k != key for k in c.name_keys)
+    ]
+    fitting = [
+        c
+        for c in await _candidates(name, context, longer)
+        if c.meaning is not None and c.meaning >= SAME_BUSINESS
+    ]
+    return fitting[0] if fitting else None
+
+
 async def resolve_company(
     session: AsyncSession, *, name: str, url_hint: str | None = None, context: str = ""
 ) -> Resolution:
     """Decide what `name` (with the email's URL and one-liner) refers to; writes nothing."""
     domain = website(url_hint)
+    key = company_name_key(name)
+    named = await companies_with_name_key(session, key)
     if domain:
         for candidate_domain in dict.fromkeys([domain, registrable_domain(domain)]):
             by_site = await find_company_by_domain(session, candidate_domain)
-            if by_site is not None:
-                return Resolution(Action.LINK, f"the same website ({candidate_domain})", by_site.id)
-    named = await companies_with_name_key(session, company_name_key(name))
+            if by_site is None:
+                continue
+            others = [c for c in named if c.id != by_site.id and key not in by_site.name_keys]
+            if others:
+                # The website is one company's, the name exactly another's.
+                return Resolution(
+                    Action.ASK,
+                    f"{candidate_domain} is {by_site.name}'s website, but the name is "
+                    f"{others[0].name}'s",
+                    candidates=await _candidates(name, context, [by_site, *others]),
+                )
+            return Resolution(Action.LINK, f"the same website ({candidate_domain})", by_site.id)
     if named:
         candidates = await _candidates(name, context, named)
         if len(named) == 1:
@@ -148,6 +186,13 @@ async def resolve_company(
             [candidate] = candidates
             elsewhere = domain and company.domain and not _same_site(domain, company.domain)
             if not elsewhere:
+                rival = await _rival(session, name, key, context, company, candidate)
+                if rival is not None:
+                    return Resolution(
+                        Action.ASK,
+                        f"the name is {company.name}'s, but the description fits {rival.name}",
+                        candidates=[candidate, rival],
+                    )
                 return Resolution(Action.LINK, "the same name", company.id, candidates)
             if candidate.meaning is not None and candidate.meaning >= SAME_BUSINESS:
                 return Resolution(

@@ -76,6 +76,7 @@ bench: install
 	$(BIN)/python bench/agent_runs.py
 	$(BIN)/python bench/triage.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/leads_resolution.py
 
 clean-venv:
 	rm -rf $(VENV) build

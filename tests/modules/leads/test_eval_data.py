@@ -9,6 +9,7 @@ import sys
 from tests.conftest import REPOSITORY_ROOT
 
 EXTRACTION = REPOSITORY_ROOT / "modules" / "leads" / "evals" / "extraction"
+RESOLUTION = REPOSITORY_ROOT / "modules" / "leads" / "evals" / "resolution"
 
 
 def test_the_extraction_cases_pass_their_checks() -> None:
@@ -27,3 +28,14 @@ def test_the_extraction_cases_pass_their_checks() -> None:
     )
     assert int(totals["emails"]) >= 15
     assert int(totals["candidates"]) >= 300
+
+
+def test_the_resolution_crm_and_cases_pass_their_checks() -> None:
+    result = subprocess.run(
+        [sys.executable, str(RESOLUTION / "check.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -145,6 +145,17 @@ LEGAL_SUFFIXES = frozenset(
         "sl",
         "sro",
         "doo",
+        "pvt",
+        "pte",
+        "private",
+        "ou",
+        "dac",
+        "lda",
+        "spa",
+        "sp",
+        "zoo",
+        "kft",
+        "ehf",
     ]
 )
 # Words people add to or drop from a name at will: "Kestrel AI", "Kestrel Labs", "Kestrel HQ".
@@ -166,6 +177,10 @@ NAME_VARIANT_SUFFIXES = frozenset(
     ]
 )
 _NOT_A_NAME_CHARACTER = re.compile(r"[^0-9a-z]+")
+# Letters NFKD does not take apart: "Søndervig" is written "Sondervig" too.
+_FOLDED = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ß": "ss", "þ": "th"})
+# Dots and slashes inside legal forms: S.p.A., B.V., A/S, Sp. z o.o.
+_INSIDE_ABBREVIATIONS = re.compile(r"(?<=\b\w)[./](?=\w\b)|(?<=\b\w)\.(?=\s|$)")
 
 
 def company_name_key(name: str) -> str:
@@ -173,8 +188,9 @@ def company_name_key(name: str) -> str:
     `kestrel-systems` and `Kestrel Systems, Inc.` → `kestrelsystems`; `Northwind AI` and
     `Northwind Labs` → `northwind`. Case, accents, punctuation, spacing, legal forms and
     the AI/Labs/HQ-style suffixes do not count. "" for a name made only of those."""
-    text = unicodedata.normalize("NFKD", name.casefold())
+    text = unicodedata.normalize("NFKD", name.casefold().translate(_FOLDED))
     text = "".join(c for c in text if not unicodedata.combining(c)).replace("&", " and ")
+    text = _INSIDE_ABBREVIATIONS.sub("", text)
     words = [w for w in _NOT_A_NAME_CHARACTER.split(text) if w]
     if words and words[0] == "the" and len(words) > 1:
         words = words[1:]

@@ -11,14 +11,12 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from compound.platform.records.companies import name_keys
+from compound.platform.records.companies import refill_name_keys
 
 revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-BATCH = 5_000
 
 
 def upgrade() -> None:
@@ -27,21 +25,7 @@ def upgrade() -> None:
         sa.Column("name_keys", postgresql.ARRAY(sa.Text()), server_default="{}", nullable=False),
     )
     # The companies already there get their keys the way the service computes them.
-    connection = op.get_bind()
-    page = sa.text(
-        "SELECT id, name, aliases FROM company WHERE CAST(:last AS uuid) IS NULL OR id > :last "
-        "ORDER BY id LIMIT :batch"
-    )
-    last = None
-    while True:
-        rows = connection.execute(page, {"last": last, "batch": BATCH}).all()
-        if not rows:
-            break
-        connection.execute(
-            sa.text("UPDATE company SET name_keys = :keys WHERE id = :id"),
-            [{"id": row.id, "keys": name_keys(row.name, row.aliases or [])} for row in rows],
-        )
-        last = rows[-1].id
+    refill_name_keys(op.get_bind())
     op.create_index(
         "ix_company_name_keys", "company", ["name_keys"], unique=False, postgresql_using="gin"
     )

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, update
+from sqlalchemy import Connection, delete, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -60,6 +60,21 @@ def company_embedding_text(company: Company) -> str:
 def name_keys(name: str, aliases: Sequence[str]) -> list[str]:
     """The keys a company is found by under any spelling of its name or aliases."""
     return sorted({key for key in map(company_name_key, [name, *aliases]) if key})
+
+
+def refill_name_keys(connection: Connection, *, batch: int = 5_000) -> None:
+    """Recompute every company's name keys (for migrations, when the rules change)."""
+    page = text(
+        "SELECT id, name, aliases FROM company WHERE CAST(:last AS uuid) IS NULL OR id > :last "
+        "ORDER BY id LIMIT :batch"
+    )
+    last = None
+    while rows := connection.execute(page, {"last": last, "batch": batch}).all():
+        connection.execute(
+            text("UPDATE company SET name_keys = :keys WHERE id = :id"),
+            [{"id": row.id, "keys": name_keys(row.name, row.aliases or [])} for row in rows],
+        )
+        last = rows[-1].id
 
 
 async def companies_with_name_key(

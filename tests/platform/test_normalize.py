@@ -101,6 +101,14 @@ def test_bad_email_is_rejected(typed: str) -> None:
         ("The Bloom Co.", "bloom"),
         ("Crème Brûlée SAS", "cremebrulee"),
         ("A&B Partners", "aandbpartners"),
+        ("Stillfield Cargo, S.p.A.", "stillfieldcargo"),
+        ("Tala Transit A/S", "talatransit"),
+        ("Kiln B.V.", "kiln"),
+        ("Lumio Pvt. Ltd.", "lumio"),
+        ("Veski OÜ", "veski"),
+        ("Søndervig Water", "sondervigwater"),
+        ("Łąka Foods", "lakafoods"),
+        ("J.P. Morgan Tech", "jpmorgan"),
         ("AI", "ai"),  # a name made only of a suffix keeps it
         ("  ", ""),
         ("株式会社", ""),  # nothing Latin to key on: no key, never a false match

@@ -102,9 +102,7 @@ async def _candidates(name: str, context: str, companies: list[Company]) -> list
         spelling = (
             100.0
             if key and key in company.name_keys
-            else max(
-                fuzz.ratio(company_name_key(name), company_name_key(other)) for other in spellings
-            )
+            else max(fuzz.ratio(key, company_name_key(other)) for other in spellings)
         )
         found.append(
             Candidate(

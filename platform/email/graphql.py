@@ -40,8 +40,9 @@ class SenderAuthenticationType:
     dkim: str
     dmarc: str
     source: str = strawberry.field(
-        description="submission (SMTP AUTH or an ingest token), trusted-header "
-        "(Authentication-Results from our relay with our server id) or none."
+        description="submission (SMTP AUTH, by password or ingest token), trusted-header "
+        "(Authentication-Results from a trusted relay, or the provider behind POST "
+        "/ingest/email, with our server id), dns (our own DKIM/DMARC check) or none."
     )
     authenticated: bool
 

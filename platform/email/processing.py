@@ -268,7 +268,6 @@ async def _thread(session: AsyncSession, message: Message, settings: Settings) -
         message.conversation_id = conversation.id
         return
     message.conversation_id = conversation_id
-    await session.flush()
     await _refresh_conversation(session, conversation_id)
 
 

@@ -50,8 +50,8 @@ async def test_leads_are_listed_moved_and_refused_clearly(
     refused = await graphql.as_token(tokens.viewer).execute(
         MOVE, {"id": str(lead.id), "input": {"score": 1}}
     )
-    assert refused["data"] is None or refused["data"]["updateLead"] is None
-    assert "write" in refused["errors"][0]["message"] or "viewer" in refused["errors"][0]["message"]
+    assert refused["data"] is None
+    assert "write" in refused["errors"][0]["message"]
     garbage = await graphql.execute(LEADS, {"filter": {"ownerId": "not-an-id"}})
     assert "ownerId" in garbage["errors"][0]["message"]
 

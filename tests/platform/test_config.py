@@ -39,6 +39,12 @@ def test_a_libpq_url_gets_the_psycopg_driver(monkeypatch: pytest.MonkeyPatch) ->
         ("COMPOUND_LLM_PRICES", '{"gpt-4o": {"input": -1, "output": 2}}'),
         ("COMPOUND_LLM_PRICES", '{"gpt-4o": {"input": 1, "output": 2, "cached": 0.5}}'),
         ("COMPOUND_LLM_PRICES", '["gpt-4o"]'),
+        ("COMPOUND_LEADS_LOOKUP", "google"),
+        ("COMPOUND_LEADS_BATCH_SIZE", "0"),
+        ("COMPOUND_LEADS_HTTP_URL_TEMPLATE", "https://example.com/"),
+        ("COMPOUND_LEADS_HTTP_URL_TEMPLATE", "file:///etc/{domain}"),
+        ("COMPOUND_LEADS_HTTP_TLDS", "com,.i o"),
+        ("COMPOUND_LEADS_HTTP_MAX_BYTES", "100"),
     ],
 )
 def test_bad_setting_names_the_setting(
@@ -58,3 +64,15 @@ def test_model_prices_and_tiers_come_from_the_environment(monkeypatch: pytest.Mo
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.llm_model_fast == "llama3.1:8b"
     assert settings.llm_prices["llama3.1:8b"].output == 0.1
+
+
+def test_leads_lookup_settings_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COMPOUND_LEADS_LOOKUP", "http")
+    monkeypatch.setenv("COMPOUND_LEADS_HTTP_TLDS", "com, .IO,ai")
+    monkeypatch.setenv("COMPOUND_LEADS_HTTP_URL_TEMPLATE", "http://127.0.0.1:9/{domain}/")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.leads_lookup == "http"
+    assert settings.leads_http_tlds == ["com", "io", "ai"]
+    assert settings.leads_http_url_template == "http://127.0.0.1:9/{domain}/"

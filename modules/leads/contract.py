@@ -89,4 +89,7 @@ class DealFlowEmail(BaseModel):
 
 
 class Extraction(BaseModel):
+    # A model's answer with other keys is not an extraction (and not ours to guess at).
+    model_config = ConfigDict(extra="forbid")
+
     companies: list[ExtractedCompany] = Field(default_factory=list, max_length=5_000)

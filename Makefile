@@ -77,6 +77,7 @@ bench: install
 	$(BIN)/python bench/triage.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/leads_resolution.py
+	$(BIN)/python bench/leads.py
 
 clean-venv:
 	rm -rf $(VENV) build

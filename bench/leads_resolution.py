@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -17,15 +15,10 @@ from typing import Any
 
 from harness import percentile, run_bench, say  # bench/harness.py
 
-from compound.modules.leads.resolution import Action, resolve_company
+from compound.modules.leads.resolution_eval import load_golden_crm, score_resolution
 from compound.platform import migrations
-from compound.platform.auth.actor import Actor
 from compound.platform.database import Database
 from compound.platform.embedded_postgres import start_embedded_postgres
-from compound.platform.records import companies
-from compound.platform.records.embedding_backfill import embed_missing
-
-GOLDEN = Path(__file__).resolve().parents[1] / "modules" / "leads" / "evals" / "resolution"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -36,79 +29,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def load_crm(database: Database, crm: list[dict[str, Any]]) -> dict[str, str]:
-    actor = Actor.system("bench")
-    keys: dict[str, str] = {}
-    async with database.session() as session:
-        for record in crm:
-            company = await companies.create_company(
-                session,
-                actor,
-                name=record["name"],
-                domain=record.get("domain"),
-                description=record.get("description"),
-                aliases=record.get("aliases") or [],
-                compute_embedding=False,
-            )
-            keys[str(company.id)] = record["key"]
-    while True:  # the embeddings in batches, as the background job makes them
-        async with database.session() as session:
-            if await embed_missing(session, limit=512) == 0:
-                return keys
-
-
 async def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
-    crm = json.loads((GOLDEN / "crm.json").read_text())
-    cases = json.loads((GOLDEN / "cases.json").read_text())
     database = Database.connect(url, pool_size=2)
     started = time.monotonic()
-    keys = await load_crm(database, crm)
-    say(f"loaded {len(crm)} companies in {time.monotonic() - started:.1f} s")
-    links = wrong = right = link_cases = found = correct = 0
-    by_kind: collections.Counter[str] = collections.Counter()
-    right_by_kind: collections.Counter[str] = collections.Counter()
-    latencies = []
-    for case in cases:
-        async with database.session() as session:
-            began = time.perf_counter()
-            result = await resolve_company(
-                session, name=case["name"], url_hint=case.get("url_hint"), context=case["context"]
-            )
-            latencies.append((time.perf_counter() - began) * 1000)
-        expected = case["expected"]
-        got = keys.get(str(result.company_id)) if result.company_id else None
-        if result.action is Action.LINK:
-            links += 1
-            good = expected["action"] == "link" and expected["key"] == got
-            right += good
-            wrong += not good
-        else:
-            good = result.action.value == expected["action"]
-        if expected["action"] == "link":
-            link_cases += 1
-            found += result.action is Action.LINK and got == expected["key"]
-        correct += good
-        by_kind[case["kind"]] += 1
-        right_by_kind[case["kind"]] += good
-        if not good and args.verbose:
-            say(
-                f"  miss {case['id']} {case['kind']}: {case['name']!r} → {result.action.value}"
-                f" ({result.reason})"
-            )
+    keys = await load_golden_crm(database)
+    say(f"loaded {len(keys)} companies in {time.monotonic() - started:.1f} s")
+    score = await score_resolution(database, keys)
     await database.dispose()
-    for kind in sorted(by_kind):
-        if right_by_kind[kind] < by_kind[kind]:
-            say(f"{kind:42} {right_by_kind[kind]}/{by_kind[kind]}")
+    if args.verbose:
+        for miss in score.misses:
+            say(f"  miss {miss}")
+    for kind in sorted(score.by_kind):
+        if score.right_by_kind[kind] < score.by_kind[kind]:
+            say(f"{kind:42} {score.right_by_kind[kind]}/{score.by_kind[kind]}")
     return {
-        "companies": len(crm),
-        "cases": len(cases),
-        "links_made": links,
-        "wrong_links": wrong,
-        "precision": round(right / links, 4) if links else None,
-        "link_recall": round(found / link_cases, 4),
-        "accuracy": round(correct / len(cases), 4),
-        "p50_ms": round(percentile(latencies, 50), 1),
-        "p95_ms": round(percentile(latencies, 95), 1),
+        "companies": len(keys),
+        "cases": score.cases,
+        "links_made": score.links_made,
+        "wrong_links": score.wrong_links,
+        "precision": round(score.precision, 4),
+        "link_recall": round(score.recall, 4),
+        "accuracy": round(score.accuracy, 4),
+        "p50_ms": round(percentile(score.latencies_ms, 50), 1),
+        "p95_ms": round(percentile(score.latencies_ms, 95), 1),
     }
 
 

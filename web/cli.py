@@ -12,7 +12,7 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
@@ -28,6 +28,9 @@ from compound.platform.config import Settings, get_settings
 from compound.platform.database import Database, ensure_schema_current, resolve_database_url
 from compound.platform.errors import CompoundError, ValidationFailed
 from compound.platform.logging import configure_logging
+
+if TYPE_CHECKING:
+    from compound.agents.runtime.evaluation import DatabaseCheck
 
 T = TypeVar("T")
 DEMO_ADMIN_EMAIL = "admin@compound.localhost"
@@ -201,7 +204,38 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
                     _say(f"  miss {result.name}: {result.detail}")
         _say(report.summary())
         below += not report.passed
+    checks = evals.database_checks(args.agent)
+    if checks:
+        below += asyncio.run(_database_checks(checks, verbose=args.verbose))
     return 1 if below else 0
+
+
+async def _database_checks(checks: list[tuple[str, DatabaseCheck]], *, verbose: bool) -> int:
+    """Checks that need a database get a throwaway embedded one, migrated, then removed."""
+    import tempfile
+
+    from compound.platform.database import Database
+    from compound.platform.embedded_postgres import start_embedded_postgres
+
+    below = 0
+    with tempfile.TemporaryDirectory(prefix="cpev-", dir="/tmp") as folder:
+        url = start_embedded_postgres(
+            Path(folder) / "pgdata", database="compound_eval", delete_on_exit=True
+        )
+        await asyncio.to_thread(migrations.upgrade, url)
+        database = Database.connect(url, pool_size=2)
+        try:
+            for _name, check in checks:
+                report = await check(database)
+                if verbose:
+                    for result in report.results:
+                        if not result.passed:
+                            _say(f"  miss {result.name}: {result.detail}")
+                _say(report.summary())
+                below += not report.passed
+        finally:
+            await database.dispose()
+    return below
 
 
 def _agent_engines(settings: Settings) -> str:

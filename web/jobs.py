@@ -13,6 +13,8 @@ ACTOR_MODULES: tuple[str, ...] = (
     "compound.agents.runtime.tasks",
     "compound.agents.triage.agent",
     "compound.agents.triage.routing",
+    "compound.modules.leads.agents",
+    "compound.modules.leads.evaluation",
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import tomllib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -20,6 +20,7 @@ from compound.agents.runtime.agent import Agent
 from compound.agents.runtime.context import RunContext, Suspended
 from compound.agents.runtime.executor import run_engine
 from compound.agents.runtime.models import AgentRun, Engine
+from compound.platform.database import Database
 from compound.platform.errors import CompoundError, NotFound
 from compound.platform.llm.gateway import ModelGateway
 
@@ -42,15 +43,28 @@ class CaseResult:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A suite's score over all its cases at once (an F1, a precision), when a share of
+    passing cases says too little; `detail` names the parts (precision, recall, …)."""
+
+    score: float
+    metric: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class EvalReport:
     agent: str
     engine: Engine
     floor: float
     results: tuple[CaseResult, ...]
     seconds: float
+    measure: Measure | None = None
 
     @property
     def score(self) -> float:
+        if self.measure is not None:
+            return self.measure.score
         return sum(r.passed for r in self.results) / len(self.results) if self.results else 0.0
 
     @property
@@ -59,8 +73,10 @@ class EvalReport:
 
     def summary(self) -> str:
         verdict = "ok" if self.passed else "BELOW FLOOR"
+        metric = self.measure.metric if self.measure else "accuracy"
+        detail = f"; {self.measure.detail}" if self.measure and self.measure.detail else ""
         return (
-            f"{self.agent}: {self.score:.3f} accuracy on {len(self.results)} cases "
+            f"{self.agent}: {self.score:.3f} {metric} on {len(self.results)} cases{detail} "
             f"(floor {self.floor:.2f}, engine {self.engine.value}, {self.seconds:.2f} s) {verdict}"
         )
 
@@ -76,9 +92,29 @@ class EvalSuite(Generic[InputT, ExpectedT]):
     """(expected, output as JSON) → (passed, what was seen)."""
     description: str = ""
     tags: tuple[str, ...] = field(default=())
+    measure: Callable[[Sequence[tuple[ExpectedT, dict[str, Any] | None]]], Measure] | None = None
+    """Scores the suite as a whole from (expected, output or None when the run failed)."""
 
 
 _suites: dict[str, EvalSuite[Any, Any]] = {}
+
+DatabaseCheck = Callable[[Database], Awaitable[EvalReport]]
+"""A golden set scored against a database of its own (loaded by the check itself)."""
+_database_checks: dict[str, DatabaseCheck] = {}
+
+
+def register_database_check(name: str, check: DatabaseCheck) -> DatabaseCheck:
+    _database_checks[name] = check
+    return check
+
+
+def database_checks(selector: str | None = None) -> list[tuple[str, DatabaseCheck]]:
+    """Checks named `selector` or under it (`leads` selects `leads.*`); all when None."""
+    return [
+        (name, _database_checks[name])
+        for name in sorted(_database_checks)
+        if selector is None or name == selector or name.startswith(f"{selector}.")
+    ]
 
 
 def register_suite(suite: EvalSuite[InputT, ExpectedT]) -> EvalSuite[InputT, ExpectedT]:
@@ -87,12 +123,17 @@ def register_suite(suite: EvalSuite[InputT, ExpectedT]) -> EvalSuite[InputT, Exp
 
 
 def suites(agent: str | None = None) -> list[EvalSuite[Any, Any]]:
+    """All suites, one agent's, or a module's: `leads` selects every `leads.*` agent.
+    NotFound when neither a suite nor a database check answers to `agent`."""
     if agent is None:
         return [_suites[name] for name in sorted(_suites)]
-    if agent not in _suites:
-        known = ", ".join(sorted(_suites)) or "none"
+    chosen = [
+        _suites[name] for name in sorted(_suites) if name == agent or name.startswith(f"{agent}.")
+    ]
+    if not chosen and not database_checks(agent):
+        known = ", ".join(sorted({*_suites, *_database_checks})) or "none"
         raise NotFound(f"no eval suite for agent {agent!r}; suites: {known}", field="agent")
-    return [_suites[agent]]
+    return chosen
 
 
 def toml_cases(
@@ -121,6 +162,7 @@ async def run_suite(
 ) -> EvalReport:
     started = time.perf_counter()
     results = []
+    outputs: list[tuple[Any, dict[str, Any] | None]] = []
     for case in suite.load_cases():
         run = AgentRun(
             id=uuid.uuid4(),
@@ -138,10 +180,13 @@ async def run_suite(
             output = await run_engine(context, suite.agent, run.input)
         except Suspended as suspension:
             results.append(CaseResult(case.name, False, f"waits for {suspension.waiting_for}"))
+            outputs.append((case.expected, None))
             continue
         except CompoundError as error:
             results.append(CaseResult(case.name, False, f"failed: {error.message}"))
+            outputs.append((case.expected, None))
             continue
+        outputs.append((case.expected, output))
         passed, detail = suite.judge(case.expected, output)
         results.append(CaseResult(case.name, passed, detail))
     return EvalReport(
@@ -150,4 +195,5 @@ async def run_suite(
         floor=suite.floor,
         results=tuple(results),
         seconds=time.perf_counter() - started,
+        measure=suite.measure(outputs) if suite.measure is not None and outputs else None,
     )

@@ -131,6 +131,26 @@ _RESTORERS: dict[str, Callable[[AsyncSession, Actor, uuid.UUID, str, Any], Await
     "task": _restore_task,
 }
 
+Restorer = Callable[[AsyncSession, Actor, uuid.UUID, str, Any], Awaitable[None]]
+
+
+def register_record_kind(
+    subject_type: str,
+    *,
+    model: type[SQLModel],
+    delete: Callable[[AsyncSession, Actor, uuid.UUID], Awaitable[None]],
+    describe: Callable[[Any], str],
+    restorable: frozenset[str] = frozenset(),
+    restore: Restorer | None = None,
+) -> None:
+    """Let undo revert a module's own records (the runtime knows only the shared ones)."""
+    _KINDS[subject_type] = _RecordKind(
+        model=model, delete=delete, restorable=restorable, describe=describe
+    )
+    if restore is not None:
+        _RESTORERS[subject_type] = restore
+
+
 # Set by the service from another field (a task's completed_at follows its status), so they
 # are reverted, or kept, with that field and never reported on their own.
 _DERIVED_FIELDS = {("task", "completed_at")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -10,9 +11,17 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from compound.modules.leads import service
-from compound.modules.leads.models import IdealCustomerProfile, Lead, LeadStatus
+from compound.modules.leads import agents, imports, outreach, service
+from compound.modules.leads.models import (
+    IdealCustomerProfile,
+    ImportSource,
+    ImportState,
+    Lead,
+    LeadImport,
+    LeadStatus,
+)
 from compound.platform.auth.actor import Actor
+from compound.platform.errors import NotFound, ValidationFailed
 from compound.platform.graphql.connection import Connection, connection_from_page, fetch_page
 from compound.platform.graphql.context import context_of, parse_id
 from compound.platform.graphql.payloads import UserError, run_mutation
@@ -28,6 +37,8 @@ from compound.platform.records.lookups import RecordView
 from compound.platform.sentinel import UNSET
 
 LeadStatusEnum = strawberry.enum(LeadStatus, name="LeadStatus")
+ImportStateEnum = strawberry.enum(ImportState, name="LeadImportState")
+OutcomeEnum = strawberry.enum(imports.Outcome, name="LeadImportOutcome")
 
 
 @strawberry.type(name="Lead", description="A company in the sales pipeline.")
@@ -39,6 +50,9 @@ class LeadType:
     company_id: strawberry.ID
     source_message_id: strawberry.ID | None
     owner_id: strawberry.ID | None
+    outreach_conversation_id: strawberry.ID | None = strawberry.field(
+        description="The thread of the first outreach email; replies to it engage the lead."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -54,6 +68,7 @@ class LeadType:
             if row.source_message_id
             else None,
             owner_id=strawberry.ID(str(row.owner_user_id)) if row.owner_user_id else None,
+            outreach_conversation_id=_id(row.outreach_conversation_id),
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -65,6 +80,102 @@ class LeadType:
     @strawberry.field(description=PROVENANCE_DESCRIPTION)
     async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
         return await record_provenance(info, "lead", self.id)
+
+
+@strawberry.type(name="LeadImportLine", description="What became of one company of a list.")
+class LeadImportLineType:
+    name: str
+    outcome: OutcomeEnum  # type: ignore[valid-type]
+    detail: str
+    needs_you: bool = strawberry.field(
+        description="A question or an exception about it waits in the Inbox."
+    )
+    company_id: strawberry.ID | None
+    lead_id: strawberry.ID | None
+    run_id: strawberry.ID | None
+
+
+def _id(value: Any) -> strawberry.ID | None:
+    return strawberry.ID(str(value)) if value else None
+
+
+@strawberry.type(
+    name="LeadImport",
+    description="The batch ledger of an imported list: counted up while its runs work.",
+)
+class LeadImportType:
+    id: strawberry.ID = strawberry.field(description="Also the id of the import's run.")
+    source: str
+    state: ImportStateEnum  # type: ignore[valid-type]
+    title: str
+    requested_by: str
+    message_id: strawberry.ID | None
+    found: int
+    skipped: int
+    to_research: int
+    researched: int = strawberry.field(description="Research runs finished so far.")
+    added: int
+    known: int
+    need_you: int
+    failed: int
+    summary: str = strawberry.field(
+        description="One line: '48 added, 3 already known and updated, 2 need you'."
+    )
+    lines: list[LeadImportLineType]
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, row: RecordView | LeadImport) -> LeadImportType:
+        lines = [imports.LedgerLine.model_validate(line) for line in row.lines]
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            source=row.source,
+            state=ImportState(row.state),
+            title=row.title,
+            requested_by=row.requested_by,
+            message_id=_id(row.message_id),
+            found=row.found,
+            skipped=row.skipped,
+            to_research=row.to_research,
+            researched=row.researched,
+            added=row.added,
+            known=row.known,
+            need_you=row.need_you,
+            failed=row.failed,
+            summary=imports.summary_line(row),
+            lines=[
+                LeadImportLineType(
+                    name=line.name,
+                    outcome=line.outcome,
+                    detail=line.detail,
+                    needs_you=line.needs_you,
+                    company_id=_id(line.company_id),
+                    lead_id=_id(line.lead_id),
+                    run_id=_id(line.run_id),
+                )
+                for line in lines
+            ],
+            created_at=row.created_at,
+            finished_at=row.finished_at,
+        )
+
+
+@strawberry.type
+class OutreachPayload:
+    run_id: strawberry.ID | None = strawberry.field(
+        description="The run that drafts them; its approvals are grouped under it."
+    )
+    user_errors: list[UserError]
+
+
+OUTREACH_MAX = 500
+
+
+@strawberry.type
+class LeadImportPayload:
+    lead_import: LeadImportType | None
+    user_errors: list[UserError]
 
 
 @strawberry.type(name="IdealCustomerProfile")
@@ -198,6 +309,28 @@ class LeadsQuery:
         row = await loader.load(parse_id(id))
         return LeadType.of(row) if row else None
 
+    @strawberry.field(permission_classes=[CanRead], description="An imported list's ledger.")
+    async def lead_import(self, info: Info[Any, Any], id: strawberry.ID) -> LeadImportType | None:
+        async def read(session: AsyncSession) -> LeadImport | None:
+            try:
+                return await imports.get_import(session, parse_id(id))
+            except NotFound:
+                return None
+
+        row = await context_of(info).run(read)
+        return LeadImportType.of(row) if row else None
+
+    @strawberry.field(permission_classes=[CanRead], description="Imported lists, newest first.")
+    async def lead_imports(
+        self, info: Info[Any, Any], first: int | None = None, after: str | None = None
+    ) -> Connection[LeadImportType]:
+        async def page(session: AsyncSession, size: int, with_total: bool) -> Any:
+            return await imports.list_imports(
+                session, first=size, after=after, with_total=with_total
+            )
+
+        return connection_from_page(await fetch_page(info, first, page), LeadImportType.of)
+
     @strawberry.field(permission_classes=[CanRead], description="The ideal customer profile.")
     async def icp(self, info: Info[Any, Any]) -> IcpType:
         return IcpType.of(await context_of(info).run(service.get_icp))
@@ -248,3 +381,76 @@ class LeadsMutation:
 
         icp, errors = await run_mutation(info, update)
         return IcpPayload(icp=IcpType.of(icp) if icp else None, user_errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Import the companies a text lists (an email pasted, a newsletter): "
+        "extracted, judged against the ICP and researched in the background.",
+    )
+    async def import_company_list(
+        self, info: Info[Any, Any], text: str, title: str | None = None
+    ) -> LeadImportPayload:
+        async def start(session: AsyncSession, actor: Actor) -> LeadImport:
+            return await agents.start_import(
+                session,
+                actor,
+                source=ImportSource.TEXT,
+                title=title or "pasted list",
+                requested_by=actor.label,
+                requester_user_id=actor.user_id,
+                text=imports.check_list_text(text),
+            )
+
+        row, errors = await run_mutation(info, start)
+        return LeadImportPayload(
+            lead_import=LeadImportType.of(row) if row else None, user_errors=errors
+        )
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Import companies from CSV text with a header row: name (required), "
+        "url, one_liner, sector, stage, location.",
+    )
+    async def import_companies_csv(
+        self, info: Info[Any, Any], csv: str, title: str | None = None
+    ) -> LeadImportPayload:
+        async def start(session: AsyncSession, actor: Actor) -> LeadImport:
+            return await agents.start_import(
+                session,
+                actor,
+                source=ImportSource.CSV,
+                title=title or "CSV import",
+                requested_by=actor.label,
+                requester_user_id=actor.user_id,
+                companies=imports.parse_companies_csv(csv),
+            )
+
+        row, errors = await run_mutation(info, start)
+        return LeadImportPayload(
+            lead_import=LeadImportType.of(row) if row else None, user_errors=errors
+        )
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Have a first outreach email drafted for each qualified lead; each "
+        "waits in the Inbox for approval (edit, approve, reject) before it is sent.",
+    )
+    async def draft_outreach(
+        self, info: Info[Any, Any], lead_ids: list[strawberry.ID], title: str | None = None
+    ) -> OutreachPayload:
+        async def start(session: AsyncSession, actor: Actor) -> uuid.UUID:
+            ids = [parse_id(value, field="leadIds") for value in lead_ids]
+            if not ids:
+                raise ValidationFailed("give at least one lead", field="leadIds")
+            if len(ids) > OUTREACH_MAX:
+                raise ValidationFailed(f"at most {OUTREACH_MAX} leads at once", field="leadIds")
+            for lead_id in ids:
+                await service.get_lead(session, lead_id)
+            return await outreach.start_outreach(
+                session, actor, title=title or "outreach", lead_ids=ids
+            )
+
+        run_id, errors = await run_mutation(info, start)
+        return OutreachPayload(
+            run_id=strawberry.ID(str(run_id)) if run_id else None, user_errors=errors
+        )

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from compound.agents.runtime.undo import register_record_kind
 from compound.modules.leads.models import (
     ICP_DESCRIPTION_MAX,
     ICP_TERM_MAX,
@@ -300,6 +301,42 @@ async def update_lead(
         data={"fields": changes, "from": current.value, "to": lead.status},
     )
     return lead
+
+
+async def delete_lead(session: AsyncSession, actor: Actor, lead_id: uuid.UUID) -> None:
+    """Take a company out of the pipeline (the audit log keeps the lead)."""
+    lead = await get_lead(session, lead_id)
+    before = snapshot(lead)
+    await session.delete(lead)
+    await session.flush()
+    await record_change(
+        session,
+        actor,
+        action="lead.deleted",
+        subject_type="lead",
+        subject_id=lead_id,
+        company_id=lead.company_id,
+        summary=f"Lead removed ({before['status']}, score {before['score']})",
+        before=before,
+    )
+
+
+async def _restore_lead(
+    session: AsyncSession, actor: Actor, lead_id: uuid.UUID, field: str, value: Any
+) -> None:
+    await update_lead(session, actor, lead_id, **{field: value})
+
+
+# Undo of an agent's run takes its leads back; a status is kept (the pipeline only moves
+# forward along MOVES), a score, rationale or owner is put back.
+register_record_kind(
+    "lead",
+    model=Lead,
+    delete=delete_lead,
+    describe=lambda lead: f"lead ({lead.status}, score {lead.score})",
+    restorable=frozenset({"score", "rationale", "owner_user_id"}),
+    restore=_restore_lead,
+)
 
 
 async def leads_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RecordView | None]:

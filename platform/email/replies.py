@@ -42,7 +42,8 @@ async def send_reply(
     recipients = reply_recipients(answered)
     if not recipients:
         raise ValidationFailed("the message has no sender address to answer", field="messageId")
-    sent = await send_email(
+    return await _send_and_keep(
+        session,
         settings,
         OutgoingEmail(
             to=recipients,
@@ -51,7 +52,33 @@ async def send_reply(
             in_reply_to=answered.internet_message_id,
             references=list(answered.references),
         ),
+        # Into the answered thread even when headers cannot say so (it had no Message-ID).
+        conversation_id=answered.conversation_id,
     )
+
+
+async def send_new(
+    session: AsyncSession, settings: Settings, *, to: str, subject: str, text: str
+) -> Message:
+    """Start a thread: send `text` to `to` and keep it as the first message of a new
+    conversation (a reply to it threads there by In-Reply-To)."""
+    if not " ".join(subject.split()):
+        raise ValidationFailed("a new email needs a subject", field="subject")
+    if not text.strip():
+        raise ValidationFailed("a new email needs a body", field="text")
+    return await _send_and_keep(
+        session, settings, OutgoingEmail(to=[to], subject=subject, text=text)
+    )
+
+
+async def _send_and_keep(
+    session: AsyncSession,
+    settings: Settings,
+    outgoing: OutgoingEmail,
+    *,
+    conversation_id: uuid.UUID | None = None,
+) -> Message:
+    sent = await send_email(settings, outgoing)
     # Sent first, then kept: a relay that refuses leaves no phantom message in the thread.
     stored = await ingest_raw(
         session,
@@ -60,13 +87,13 @@ async def send_reply(
         Envelope(
             channel=Channel.OUTBOUND,
             mail_from=settings.mail_from_address,
-            recipients=tuple(recipients),
+            recipients=tuple(outgoing.to),
         ),
         max_bytes=settings.mail_max_bytes,
         enqueue_processing=False,
     )
     message = await processing.get_message(session, stored.message_id)
-    # Into the answered thread even when headers cannot say so (it had no Message-ID).
-    message.conversation_id = answered.conversation_id
+    if conversation_id is not None:
+        message.conversation_id = conversation_id
     await processing.process_message(session, stored.message_id, settings=settings)
     return message

@@ -100,7 +100,8 @@ def test_compound_eval_on_a_model_scores_its_answers(wrong: bool) -> None:
 def test_compound_eval_refuses_what_it_cannot_do() -> None:
     unknown = compound_eval("nobody")
     assert unknown.returncode == 2
-    assert "no eval suite for agent 'nobody'; suites: triage" in unknown.stderr
+    assert "no eval suite for agent 'nobody'; suites: " in unknown.stderr
+    assert "leads.extract" in unknown.stderr and "triage" in unknown.stderr
     no_model = compound_eval("triage", "--engine", "model")
     assert no_model.returncode == 2
     assert "COMPOUND_OPENAI_BASE_URL" in no_model.stderr

@@ -61,9 +61,13 @@ def lead_handler() -> Iterator[list[routing.InboundEmail]]:
         received.append(email)
         return f"leads: noted {email.sender}"
 
+    # A module may have registered its own handler: it is put back afterwards.
+    previous = routing._handlers.get(TriageKind.INBOUND_LEAD)
     routing.register_handler(TriageKind.INBOUND_LEAD, handle)
     yield received
     routing._handlers.pop(TriageKind.INBOUND_LEAD, None)
+    if previous is not None:
+        routing.register_handler(TriageKind.INBOUND_LEAD, previous)
 
 
 async def test_an_unhandled_kind_is_reported_with_the_triage_recorded(
@@ -213,9 +217,13 @@ def deal_flow_handler() -> Iterator[list[routing.InboundEmail]]:
         received.append(email)
         return "leads: importing"
 
+    # A module may have registered its own handler: it is put back afterwards.
+    previous = routing._handlers.get(TriageKind.DEAL_FLOW)
     routing.register_handler(TriageKind.DEAL_FLOW, handle)
     yield received
     routing._handlers.pop(TriageKind.DEAL_FLOW, None)
+    if previous is not None:
+        routing.register_handler(TriageKind.DEAL_FLOW, previous)
 
 
 async def test_commands_run_only_for_an_authenticated_colleague(

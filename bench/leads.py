@@ -7,8 +7,10 @@
    the message being stored until its ledger is done (target ≤ 15 s).
 2. The golden CRM (2,400 companies, real embeddings) plus filler companies up to
    --companies (100,000 by default; random unit embeddings, which cost the index the same
-   as real ones), then every golden resolution case: p50/p95 latency (target p95 ≤ 25 ms)
-   and precision/recall at that size."""
+   as real ones), then every golden resolution case twice: `resolution_*` with the
+   embedding cache emptied first (each query embedded by the local model), `lookup_*`
+   with the query texts' embeddings in memory (the database lookups and matching alone);
+   target p95 ≤ 25 ms; and precision/recall at that size."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from job_queue import start_worker, stop_worker  # bench/job_queue.py
 from sqlalchemy import insert, select
 
 from compound.modules.leads.models import LeadImport
+from compound.modules.leads.resolution import forget_embeddings
 from compound.modules.leads.resolution_eval import load_golden_crm, score_resolution
 from compound.platform import migrations
 from compound.platform.auth import service as auth
@@ -287,15 +290,18 @@ async def at_scale(args: argparse.Namespace, url: str) -> dict[str, Any]:
         keys = await load_golden_crm(database)
         await fill(database, args.companies)
         say(f"loaded {args.companies} companies in {time.monotonic() - started:.0f} s")
-        await score_resolution(database, keys)  # warm-up: plans, caches, the model
-        score = await score_resolution(database, keys)
+        forget_embeddings()
+        cold = await score_resolution(database, keys)  # every query text embedded anew
+        score = await score_resolution(database, keys)  # query embeddings from memory
     finally:
         await database.dispose()
     return {
         "crm_companies": args.companies,
         "resolution_cases": score.cases,
-        "resolution_p50_ms": round(percentile(score.latencies_ms, 50), 1),
-        "resolution_p95_ms": round(percentile(score.latencies_ms, 95), 1),
+        "resolution_p50_ms": round(percentile(cold.latencies_ms, 50), 1),
+        "resolution_p95_ms": round(percentile(cold.latencies_ms, 95), 1),
+        "lookup_p50_ms": round(percentile(score.latencies_ms, 50), 1),
+        "lookup_p95_ms": round(percentile(score.latencies_ms, 95), 1),
         "resolution_p95_target_ms": TARGET_P95_MS,
         "resolution_precision": round(score.precision, 4),
         "resolution_recall": round(score.recall, 4),

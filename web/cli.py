@@ -284,6 +284,7 @@ async def _prepare_demo(session: AsyncSession, settings: Settings) -> tuple[str 
 
 
 def _up(settings: Settings, args: argparse.Namespace) -> None:
+    from compound.modules.leads.api import seed_demo_icp
     from compound.platform.demo_data import database_is_empty, seed_demo_data
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -302,6 +303,7 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
         if args.seed and await database_is_empty(session):
             _say("loading demo data (first run only)…")
             await seed_demo_data(session, progress=_say)
+            await seed_demo_icp(session)
         return await _prepare_demo(session, settings)
 
     password, token = asyncio.run(_with_session(settings, prepare))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 
+from compound.modules.leads.api import AGENT_MODULES as LEADS_AGENT_MODULES
+
 # The runtime's actor, the modules that register agents (a run names its agent), and each
 # business module's `tasks` as it gains background work.
 ACTOR_MODULES: tuple[str, ...] = (
@@ -13,8 +15,7 @@ ACTOR_MODULES: tuple[str, ...] = (
     "compound.agents.runtime.tasks",
     "compound.agents.triage.agent",
     "compound.agents.triage.routing",
-    "compound.modules.leads.agents",
-    "compound.modules.leads.evaluation",
+    *LEADS_AGENT_MODULES,
 )
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from compound.modules.leads import models
+from compound.modules.leads.demo import seed_demo_icp
 from compound.modules.leads.graphql import LeadsMutation, LeadsQuery
 
 TABLE_MODULE = models
+AGENT_MODULES = ("compound.modules.leads.agents", "compound.modules.leads.evaluation")
+"""Modules that register the leads agents, their tools and eval suites (workers load them)."""
 
-__all__ = ["TABLE_MODULE", "LeadsMutation", "LeadsQuery"]
+__all__ = ["AGENT_MODULES", "TABLE_MODULE", "LeadsMutation", "LeadsQuery", "seed_demo_icp"]

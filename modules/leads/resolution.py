@@ -10,6 +10,7 @@ email's one-liner has to agree with what the CRM says the company does."""
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -38,6 +39,31 @@ UNRELATED = 0.3
 """Below this similarity the descriptions are of different businesses."""
 NEIGHBOURS = 20
 EF_SEARCH = 80
+
+
+_CACHE_SIZE = 4_096
+_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+async def _embed(texts: list[str]) -> np.ndarray:
+    """Embeddings of `texts`, the recently seen ones from memory: a CRM's descriptions come
+    up again and again as neighbours, and a list names the same company more than once."""
+    missing = list(dict.fromkeys(text for text in texts if text not in _cache))
+    if missing:
+        for text, vector in zip(missing, await embed_many(missing), strict=True):
+            _cache[text] = np.asarray(vector, dtype=np.float32)
+            if len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    found = []
+    for text in texts:
+        _cache.move_to_end(text)
+        found.append(_cache[text])
+    return np.stack(found)
+
+
+def forget_embeddings() -> None:
+    """Empty the embedding cache (benchmarks measure a cold start with it)."""
+    _cache.clear()
 
 
 class Action(StrEnum):
@@ -85,7 +111,7 @@ async def _meanings(context: str, companies: list[Company]) -> dict[uuid.UUID, f
         return {c.id: None for c in companies}
     # What the company does, against what the email says it does: names left out, since
     # alike names are what is in question.
-    vectors = np.asarray(await embed_many([context, *[c.description or "" for c in described]]))
+    vectors = await _embed([context, *[c.description or "" for c in described]])
     similarities = vectors[1:] @ vectors[0]
     found: dict[uuid.UUID, float | None] = {c.id: None for c in companies}
     for company, similarity in zip(described, similarities, strict=True):
@@ -93,10 +119,13 @@ async def _meanings(context: str, companies: list[Company]) -> dict[uuid.UUID, f
     return found
 
 
-async def _candidates(name: str, context: str, companies: list[Company]) -> list[Candidate]:
-    meanings = await _meanings(context, companies)
+async def _candidates(
+    name: str, context: str, companies: list[Company], *, min_spelling: float = 0.0
+) -> list[Candidate]:
+    """The companies spelled at least `min_spelling` alike, with how alike their business
+    is; spelling is cheap and filters first, so only the few that remain are embedded."""
     key = company_name_key(name)
-    found = []
+    spelled: list[tuple[Company, float]] = []
     for company in companies:
         spellings = [company.name, *company.aliases]
         spelling = (
@@ -104,20 +133,24 @@ async def _candidates(name: str, context: str, companies: list[Company]) -> list
             if key and key in company.name_keys
             else max(fuzz.ratio(key, company_name_key(other)) for other in spellings)
         )
-        found.append(
-            Candidate(
-                company_id=company.id,
-                name=company.name,
-                domain=company.domain,
-                spelling=float(spelling),
-                meaning=meanings[company.id],
-            )
+        if spelling >= min_spelling:
+            spelled.append((company, float(spelling)))
+    meanings = await _meanings(context, [company for company, _ in spelled])
+    found = [
+        Candidate(
+            company_id=company.id,
+            name=company.name,
+            domain=company.domain,
+            spelling=spelling,
+            meaning=meanings[company.id],
         )
+        for company, spelling in spelled
+    ]
     return sorted(found, key=lambda c: (-c.spelling, -(c.meaning or 0.0)))
 
 
 async def _neighbours(session: AsyncSession, name: str, context: str) -> list[Company]:
-    [vector] = await embed_many([f"{name} — {context}" if context else name])
+    [vector] = (await _embed([f"{name} — {context}" if context else name])).tolist()
     ids = [
         company_id
         for company_id, _ in await nearest(
@@ -209,7 +242,7 @@ async def resolve_company(
             Action.ASK, f"{len(named)} companies go by this name", candidates=candidates
         )
     neighbours = await _neighbours(session, name, context)
-    alike = [c for c in await _candidates(name, context, neighbours) if c.spelling >= SPELLED_ALIKE]
+    alike = await _candidates(name, context, neighbours, min_spelling=SPELLED_ALIKE)
     if not alike:
         return Resolution(Action.CREATE, "no company in the CRM has a name like it")
     confident = [

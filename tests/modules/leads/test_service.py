@@ -125,3 +125,16 @@ async def test_the_icp_is_cleaned_and_checked(session: AsyncSession, actor: Acto
         await service.update_icp(session, actor, regions=[f"r{i}" for i in range(51)])
     with pytest.raises(ValidationFailed, match="control character"):
         await service.update_icp(session, actor, sectors=["fin\x00tech"])
+
+
+async def test_the_demo_icp_is_written_once_and_never_over_a_persons(
+    session: AsyncSession, actor: Actor
+) -> None:
+    from compound.modules.leads.api import seed_demo_icp
+
+    assert await seed_demo_icp(session) is True
+    icp = await service.get_icp(session)
+    assert icp.threshold == 50 and "north america" in icp.regions
+    await service.update_icp(session, actor, threshold=70)
+    assert await seed_demo_icp(session) is False
+    assert (await service.get_icp(session)).threshold == 70

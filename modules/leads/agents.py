@@ -614,12 +614,14 @@ async def _reply(context: RunContext, request: ImportList, text: str) -> None:
 
 
 async def _follow_up(context: RunContext, request: ImportList, summary: str) -> None:
+    """A task for whoever sent the list; unassigned (naming them) when they have no account."""
+    title = f"Follow up on “{request.title or 'imported list'}”: {summary}"
     if request.requester_user_id is None:
-        return
+        title = f"{request.requested_by}: {title}"
     await context.call(
         "create_follow_up_task",
         tools.FollowUp(
-            title=f"Follow up on “{request.title or 'imported list'}”: {summary}"[:300],
+            title=title[:300],
             due_date=next_business_day(utcnow().date()),
             assignee_user_id=request.requester_user_id,
         ),

@@ -416,7 +416,7 @@ async def finish_import(context: RunContext, arguments: FinishImport) -> dict[st
 class FollowUp(BaseModel):
     title: str = Field(min_length=1, max_length=TASK_TITLE_MAX)
     due_date: date
-    assignee_user_id: uuid.UUID
+    assignee_user_id: uuid.UUID | None = None
 
 
 @tool(effect=Effect.WRITE)

@@ -5,6 +5,8 @@ only the exceptions and questions reach the Inbox; a summary goes back in the th
 from __future__ import annotations
 
 import uuid
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
@@ -222,6 +224,8 @@ async def test_a_list_with_no_companies_is_reported_and_writes_nothing(
     [report] = await items_under(session, ledger.id)
     assert report.kind == "report" and report.title.startswith("Found no companies")
     assert len((await session.execute(select(Company.id))).all()) == before
+    tasks = await session.execute(select(Task).where(col(Task.title).contains("demo day")))
+    assert tasks.first() is None
     run = await session.get(AgentRun, ledger.id)
     assert run is not None and run.state == "done"
 
@@ -257,6 +261,11 @@ async def test_a_failing_research_run_is_an_exception_and_the_batch_still_comple
     assert failed["name"] == f"Nosite{tag}" and "gone.csv does not exist" in failed["detail"]
     [exception] = await items_under(session, ledger.id)
     assert exception.kind == "exception" and "gone.csv does not exist" in exception.explanation
+    # No account behind "tests": the follow-up task is unassigned and names the sender.
+    task = (
+        await session.execute(select(Task).where(col(Task.title).contains("two companies")))
+    ).scalar_one()
+    assert task.assignee_user_id is None and task.title.startswith("tests: Follow up on")
 
 
 async def test_a_long_list_is_researched_in_batches_and_counted_as_it_goes(
@@ -330,3 +339,45 @@ async def test_undoing_an_import_takes_back_its_companies_notes_and_leads(
     assert await service.lead_of_company(session, known.id) is None
     assert await session.get(Company, known.id) is not None  # not the run's to delete
     assert any(line.startswith("deleted lead (qualified") for line in report.reverted)
+
+
+def html_only(subject: str, html: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = f"Ana <{COLLEAGUE}>"
+    message["To"] = "leads@compound.localhost"
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="compound.localhost")
+    message.set_content(html, subtype="html")
+    return message.as_bytes()
+
+
+async def test_an_html_only_list_with_a_runaway_name_and_non_urls_gets_clear_ledger_lines(
+    session: AsyncSession,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    await auth.create_user(session, email=COLLEAGUE, role="member", name="Ana")
+    long_name = f"Runaway{tag} " + "Supercalifragilistic Holdings " * 10
+    html = f"""<html><body><p>Fwd: our demo day batch, all raising:</p><ul>
+<li><b>Htmlco{tag}</b> (<a href="https://htmlco{tag}.io/?utm_source=x">htmlco{tag}.io</a>)
+ — invoicing for plumbers. Seed · Denver, CO</li>
+<li><b>Soonco{tag}</b> (coming soon) — payroll for dentists. Seed · Austin, TX</li>
+<li><b>{long_name}</b> (runaway{tag}.io) — data tools for farms. Seed · Boston, MA</li>
+</ul><p>Thanks to our sponsor Brightbank.</p></body></html>"""
+    message = await receive(
+        session,
+        html_only(f"Fwd: demo day {tag}", html),
+        Envelope(channel=Channel.SMTP, submitted_by=f"user:{COLLEAGUE}"),
+    )
+    await session.commit()
+    await drive(session)
+    ledger = await ledger_of(session, message.id)
+    assert (ledger.state, ledger.found) == ("done", 3)
+    lines = {line["name"][:20]: line for line in ledger.lines}
+    assert lines[f"Htmlco{tag}"]["outcome"] == "added"
+    htmlco = (
+        await session.execute(select(Company).where(col(Company.name) == f"Htmlco{tag}"))
+    ).scalar_one()
+    assert htmlco.domain == f"htmlco{tag}.io"
+    assert "not a website" in lines[f"Soonco{tag}"]["detail"]
+    [runaway] = [line for name, line in lines.items() if name.startswith("Runaway")]
+    assert "name cut to 200 characters" in runaway["detail"]

@@ -84,7 +84,6 @@ WORDS = (
     "birch",
     "cobalt",
     "dune",
-    "",
 )
 PRODUCTS = [
     "payments compliance for lenders",
@@ -120,19 +119,31 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def startup_list(run: str, count: int, known: list[tuple[str, str]]) -> str:
-    """`count` numbered lines; the first entries are companies the CRM has, two lack a URL."""
+SUFFIXES = ("Labs", "AI", "Cloud", "Systems", "Works", "Data", "Health", "Robotics")
+
+
+def startup_list(run: str, count: int, known: list[tuple[str, str]], prefix: str = "") -> str:
+    """`count` numbered lines; the first entries are companies the CRM has, two lack a URL.
+    Names are two words and a suffix, unique within a run (`run` seeds the order)."""
     rng = random.Random(run)
+    # One suffix per stem: "X Labs" and "X AI" are one company to the name matching.
+    names = [
+        f"{(prefix + first).title()}{second} {rng.choice(SUFFIXES)}"
+        for first in WORDS
+        for second in WORDS
+        if first != second
+    ]
+    rng.shuffle(names)
     lines = []
     for index in range(count):
         product, stage, city = rng.choice(PRODUCTS), rng.choice(STAGES), rng.choice(CITIES)
+        name = names[index]
         if index < len(known):
             name, domain = known[index]
             entry = f"{name} ({domain})"
         elif index < len(known) + 2:
-            entry = f"{rng.choice(WORDS).title()}{run[:4]} Nowebsite{index}"
+            entry = name
         else:
-            name = f"{rng.choice(WORDS).title()}{rng.choice(WORDS)} {run[:4]}{index}"
             entry = f"{name} ({name.lower().replace(' ', '')}.io)"
         lines.append(f"{index + 1}. {entry} — {product}. {stage} · {city}")
     return (
@@ -196,7 +207,8 @@ async def seed_for_end_to_end(database: Database, run: str) -> list[tuple[str, s
     async with database.session() as session:
         await auth.create_user(session, email=COLLEAGUE, role="member", name="Ana")
         for index in range(3):
-            name, domain = f"Known{run[:4]} Company {index}", f"known{index}-{run[:6]}.example"
+            name = f"{WORDS[index].title()}known {SUFFIXES[index]}"
+            domain = f"{name.lower().replace(' ', '-')}.example"
             await companies.create_company(
                 session, actor, name=name, domain=domain, description=PRODUCTS[index]
             )
@@ -222,7 +234,9 @@ async def end_to_end(args: argparse.Namespace, url: str, data_dir: Path) -> dict
     )
     try:
         # Warm-up: both processes import, connect and load the embedding model.
-        warm = await send_list(database, f"warm-up {run}", startup_list("warmup00", 12, []))
+        warm = await send_list(
+            database, f"warm-up {run}", startup_list("warmup00", 12, [], prefix="warm")
+        )
         await wait_ledger(database, warm, data_dir, limit=STARTUP_SECONDS)
         say(f"sending a {args.startups}-company list")
         started = time.monotonic()

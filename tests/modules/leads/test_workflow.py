@@ -10,7 +10,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -27,6 +27,7 @@ from compound.platform.auth.actor import Actor
 from compound.platform.config import get_settings
 from compound.platform.email.ingest import Envelope
 from compound.platform.email.models import Channel, Message
+from compound.platform.queue.models import Job
 from compound.platform.records.models import Company, Note, RecordProvenance, Task
 from tests.agent_driver import drive
 from tests.factories import make_company
@@ -381,3 +382,63 @@ async def test_an_html_only_list_with_a_runaway_name_and_non_urls_gets_clear_led
     assert "not a website" in lines[f"Soonco{tag}"]["detail"]
     [runaway] = [line for name, line in lines.items() if name.startswith("Runaway")]
     assert "name cut to 200 characters" in runaway["detail"]
+
+
+async def test_a_run_that_crashes_twice_is_an_exception_and_the_batch_still_completes(
+    session: AsyncSession, actor: Actor
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    # A real failure below our code: the database refuses this company's research note
+    # with an error no tool expects (a crash, not a refusal).
+    await session.execute(
+        text(
+            f"""CREATE FUNCTION refuse_note_{tag}() RETURNS trigger AS $$
+            BEGIN
+              IF NEW.body LIKE '%Crashco{tag}%' THEN RAISE EXCEPTION 'disk on fire'; END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql"""
+        )
+    )
+    await session.execute(
+        text(
+            f"CREATE TRIGGER refuse_note_{tag} BEFORE INSERT ON note "
+            f"FOR EACH ROW EXECUTE FUNCTION refuse_note_{tag}()"
+        )
+    )
+    ledger = await start_import(
+        session,
+        actor,
+        source=ImportSource.CSV,
+        title="one crashes",
+        requested_by="tests",
+        companies=parse_companies_csv(
+            f"name,url\nCrashco{tag},crashco{tag}.io\nCalmco{tag},calmco{tag}.io\n"
+        ),
+    )
+    import_id = ledger.id
+    await session.commit()
+    await drive(session)
+    crashed = (
+        await session.execute(
+            select(AgentRun)
+            .where(col(AgentRun.root_id) == import_id)
+            .where(col(AgentRun.title) == f"Research Crashco{tag}")
+        )
+    ).scalar_one()
+    assert (crashed.state, crashed.crashes) == ("queued", 1)  # retried later, not given up
+    assert "disk on fire" in (crashed.error or "")
+    # The retry is due in two seconds; bring it forward instead of sleeping.
+    await session.execute(
+        update(Job)
+        .where(col(Job.actor_name) == "agents.advance_run")
+        .where(col(Job.state) == "queued")
+        .values(eta=func.now())
+    )
+    await session.commit()
+    await drive(session)
+    await session.refresh(crashed)
+    assert (crashed.state, crashed.crashes) == ("failed", 2)
+    ledger = await imports.get_import(session, import_id)
+    assert (ledger.state, ledger.added, ledger.failed) == ("done", 1, 1)
+    [exception] = await items_under(session, import_id)
+    assert exception.title == f"Research Crashco{tag}: crashed and gave up"

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlmodel import Field, SQLModel
@@ -62,3 +62,35 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = optional_timestamp_field()
     expires_at: datetime | None = optional_timestamp_field()
     revoked_at: datetime | None = optional_timestamp_field()
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: only the SHA-256 of the cookie's secret is kept."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    user_id: uuid.UUID = Field(
+        sa_column=Column(
+            PG_UUID(as_uuid=True),
+            ForeignKey("user.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    csrf_token: str = Field(sa_column=Column(String(64), nullable=False))
+    """Sent back with every form: a page from another site cannot know it."""
+    created_at: datetime = created_at_field()
+    last_seen_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SignInFailures(SQLModel, table=True):
+    """Failed sign-ins per email address (known or not), for the lock-out."""
+
+    __tablename__ = "sign_in_failures"
+
+    email: str = Field(sa_column=Column(String(254), primary_key=True))
+    failures: int = Field(default=0, nullable=False)
+    locked_until: datetime | None = optional_timestamp_field()
+    updated_at: datetime = created_at_field()

@@ -23,7 +23,23 @@ $(STAMP): pyproject.toml Makefile
 	@missing="$$(command -v chromium >/dev/null 2>&1 || echo chromium)"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory debian-packages PACKAGES="$$missing"; fi
+	$(MAKE) --no-print-directory htmx
 	touch $(STAMP)
+
+# htmx for the web UI, from the npm registry (not committed). Without it every page still
+# works with plain links and forms, so a failure here is reported, not fatal.
+HTMX_VERSION := 2.0.7
+HTMX := web/static/vendor/htmx.min.js
+.PHONY: htmx
+htmx: $(HTMX)
+$(HTMX):
+	@mkdir -p build/npm web/static/vendor
+	@if command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund \
+		--prefix build/npm htmx.org@$(HTMX_VERSION) >/dev/null 2>&1; then \
+		cp build/npm/node_modules/htmx.org/dist/htmx.min.js $(HTMX); \
+	else \
+		echo "htmx $(HTMX_VERSION) could not be installed from npm: the web UI works without it"; \
+	fi
 
 # From Debian, in one apt-get call: Chromium for the browser tests (Playwright never
 # downloads a browser here) and redis-server for the Redis broker's tests.

@@ -212,6 +212,7 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _database_checks(checks: list[tuple[str, DatabaseCheck]], *, verbose: bool) -> int:
     """Checks that need a database get a throwaway embedded one, migrated, then removed."""
+    import logging
     import tempfile
 
     from compound.platform.database import Database
@@ -222,6 +223,8 @@ async def _database_checks(checks: list[tuple[str, DatabaseCheck]], *, verbose: 
         url = start_embedded_postgres(
             Path(folder) / "pgdata", database="compound_eval", delete_on_exit=True
         )
+        # A scratch database: its eleven "Running upgrade" lines would bury the scores.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         await asyncio.to_thread(migrations.upgrade, url)
         database = Database.connect(url, pool_size=2)
         try:

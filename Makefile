@@ -94,6 +94,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/leads_resolution.py
 	$(BIN)/python bench/leads.py
+	$(BIN)/python bench/pages.py
 
 clean-venv:
 	rm -rf $(VENV) build

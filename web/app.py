@@ -1,4 +1,5 @@
-"""The Litestar application: the database lifecycle, GraphQL at /graphql, health checks."""
+"""The Litestar application: the database lifecycle, GraphQL at /graphql, the web UI's
+pages, health checks."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from compound.web.events import inbox_events
 from compound.web.graphql import graphql_controller
 from compound.web.ingest import ingest_email_route
 from compound.web.jobs import load_actor_modules
+from compound.web.pages import page_routes, template_config
 
 
 @get("/health", sync_to_thread=False)
@@ -60,7 +62,9 @@ def create_app(*, settings: Settings | None = None, database: Database | None = 
             graphql_controller(settings),
             inbox_events,
             ingest_email_route(settings),
+            *page_routes(),
         ],
+        template_config=template_config(),
         # A database handed in (tests) is the caller's to manage; otherwise the app owns one.
         lifespan=[] if database is not None else [connect],
         state=State({"settings": settings, "database": database, "inbox_events": inbox_hub}),

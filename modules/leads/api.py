@@ -5,9 +5,17 @@ from __future__ import annotations
 from compound.modules.leads import models
 from compound.modules.leads.demo import seed_demo_icp
 from compound.modules.leads.graphql import LeadsMutation, LeadsQuery
+from compound.modules.leads.imports import ledger_lines
 
 TABLE_MODULE = models
 AGENT_MODULES = ("compound.modules.leads.agents", "compound.modules.leads.evaluation")
 """Modules that register the leads agents, their tools and eval suites (workers load them)."""
 
-__all__ = ["AGENT_MODULES", "TABLE_MODULE", "LeadsMutation", "LeadsQuery", "seed_demo_icp"]
+__all__ = [
+    "AGENT_MODULES",
+    "TABLE_MODULE",
+    "LeadsMutation",
+    "LeadsQuery",
+    "ledger_lines",
+    "seed_demo_icp",
+]

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import func, literal, update
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -88,6 +88,16 @@ def summary_line(ledger: LeadImport) -> str:
     if ledger.state != ImportState.DONE.value:
         parts.append(f"{ledger.researched}/{ledger.to_research} researched so far")
     return ", ".join(parts)
+
+
+async def ledger_lines(
+    session: AsyncSession, root_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The one-line summary of each of these runs that is a lead import (others are absent)."""
+    if not root_ids:
+        return {}
+    ledgers = await session.execute(select(LeadImport).where(col(LeadImport.id).in_(set(root_ids))))
+    return {ledger.id: summary_line(ledger) for ledger in ledgers.scalars()}
 
 
 async def open_ledger(

@@ -1,0 +1,147 @@
+"""The Agent Inbox in Debian's Chromium against the running server: a failed sign-in says
+why, signing in shows the waiting items, answering and rejecting take them off the list,
+signing out ends the session; a screenshot of the Inbox is kept under var/screenshots/."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import select
+from sqlmodel import col
+
+from compound.agents.inbox.models import InboxItem
+from compound.agents.runtime import service as runs
+from compound.agents.runtime.tasks import advance_run_now
+from compound.platform.auth.actor import Actor
+from compound.platform.database import Database
+from tests.conftest import REPOSITORY_ROOT, LiveServer
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_FLAGS
+from tests.runtime_agents import PLANNER, READER
+
+PASSWORD = "correct horse battery"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    question_id: uuid.UUID
+    question: str
+    approval_id: uuid.UUID
+
+
+def run_async(work: Callable[[], Awaitable[T]]) -> T:
+    """Runs a coroutine in a thread of its own: Playwright's sync API owns this thread's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(work())).result()  # type: ignore[arg-type]
+
+
+async def _item_of_new_run(database: Database, agent: object, plan: dict[str, object]) -> InboxItem:
+    """Starts a run of a test agent in the live server's database and advances it here, in
+    this process (which knows the test agents), until it waits on its Inbox item."""
+    async with database.session() as session:
+        run = await runs.start_run(session, Actor.system("e2e"), agent, plan)  # type: ignore[arg-type]
+    for _ in range(5):
+        async with database.sessionmaker() as session:
+            await advance_run_now(session, str(run.id))
+            await session.commit()
+            item = (
+                await session.execute(select(InboxItem).where(col(InboxItem.run_id) == run.id))
+            ).scalar_one_or_none()
+            if item is not None:
+                return item
+    raise AssertionError("the run never opened its Inbox item")
+
+
+@pytest.fixture(scope="module")
+def member(live_server: LiveServer) -> str:
+    email = f"inbox-{uuid.uuid4().hex[:8]}@example.com"
+    live_server.cli(
+        "user", "create", "--email", email, "--password", PASSWORD, "--role", "member",
+        "--name", "Ana Member",
+    )  # fmt: skip
+    return email
+
+
+@pytest.fixture(scope="module")
+def waiting(live_server: LiveServer) -> Waiting:
+    question = f"Is Acme {uuid.uuid4().hex[:6]} the same company as ACME Inc?"
+
+    async def make() -> Waiting:
+        database = Database.connect(live_server.database_url, pool_size=2)
+        try:
+            asked = await _item_of_new_run(database, PLANNER, {"question": question})
+            approval = await _item_of_new_run(
+                database,
+                READER,
+                {"steps": [["send_email", {"to": "ceo@example.com", "subject": "Re: intro"}]]},
+            )
+        finally:
+            await database.dispose()
+        return Waiting(question_id=asked.id, question=question, approval_id=approval.id)
+
+    return run_async(make)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "Chromium is missing: `make install` installs it from Debian"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+def sign_in(page: Page, email: str, password: str) -> None:
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_person_signs_in_decides_in_the_inbox_and_signs_out(
+    browser: Browser, live_server: LiveServer, member: str, waiting: Waiting
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/inbox")
+    expect(page).to_have_url(f"{live_server.url}/sign-in?next=%2Finbox")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    sign_in(page, member, "not my password")
+    expect(page.get_by_role("alert")).to_have_text("wrong email or password")
+    expect(page.get_by_label("Email")).to_have_value(member)
+
+    sign_in(page, member, PASSWORD)
+    expect(page).to_have_url(f"{live_server.url}/inbox")
+    expect(page.get_by_role("heading", name="Inbox", exact=True)).to_be_visible()
+    expect(page.get_by_role("banner")).to_contain_text("Ana Member")
+    question = page.locator(f"#item-{waiting.question_id}")
+    approval = page.locator(f"#item-{waiting.approval_id}")
+    expect(question).to_contain_text(waiting.question)
+    expect(approval).to_contain_text("send_email")
+    expect(approval).to_contain_text("ceo@example.com")
+
+    screenshots = REPOSITORY_ROOT / "var" / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshots / "inbox.png"))
+
+    question.get_by_label("no").check()
+    question.get_by_role("button", name="Answer").click()
+    expect(page.get_by_role("status")).to_contain_text("Answered")
+    expect(page.locator(f"#item-{waiting.question_id}")).to_have_count(0)
+
+    approval.get_by_label("Reason for rejecting").fill("not this week")
+    approval.get_by_role("button", name="Reject").click()
+    expect(page.get_by_role("status")).to_contain_text("Rejected")
+    expect(page.locator(f"#item-{waiting.approval_id}")).to_have_count(0)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{live_server.url}/sign-in")
+    page.goto(f"{live_server.url}/inbox")
+    expect(page).to_have_url(f"{live_server.url}/sign-in?next=%2Finbox")
+    page.close()

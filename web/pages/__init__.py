@@ -1,0 +1,46 @@
+"""The web UI's pages: server-rendered Jinja2 templates that work without JavaScript."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar.handlers import HTTPRouteHandler
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler
+
+from compound.web.pages.auth import sign_in_form, sign_in_submit, sign_out_submit
+from compound.web.pages.inbox import decide_item, inbox_page
+
+WEB_FOLDER = Path(__file__).resolve().parents[1]
+TEMPLATES = WEB_FOLDER / "templates"
+STATIC = WEB_FOLDER / "static"
+
+PAGE_HANDLERS: list[HTTPRouteHandler] = [
+    sign_in_form,
+    sign_in_submit,
+    sign_out_submit,
+    inbox_page,
+    decide_item,
+]
+
+
+def page_routes() -> list[ControllerRouterHandler]:
+    """The pages and their static files (CSS), for the app's route handlers."""
+    static = create_static_files_router(path="/static", directories=[STATIC])
+    return [*PAGE_HANDLERS, static]
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    # Autoescape always on: item text comes from email and the web.
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return TemplateConfig(
+        engine=JinjaTemplateEngine.from_environment(environment),
+    )

@@ -1,0 +1,161 @@
+"""Signing in and out from a browser, and the guard every page uses: who is visiting, the
+redirect to the sign-in page when nobody is, and the CSRF check of every form post."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any, Final
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.params import QueryParameter
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from compound.platform.auth.sessions import (
+    EMAIL_MAX,
+    SignInRefused,
+    Visitor,
+    sign_in,
+    sign_out,
+    visitor,
+)
+from compound.platform.config import Settings
+from compound.platform.database import Database
+
+COOKIE = "compound_session"
+PASSWORD_MAX = 1_000
+SEE_OTHER: Final = 303
+
+
+def database_of(request: Request[Any, Any, Any]) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def settings_of(request: Request[Any, Any, Any]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def current_visitor(session: AsyncSession, request: Request[Any, Any, Any]) -> Visitor | None:
+    """The signed-in person holding this request's cookie, or None."""
+    return await visitor(session, request.cookies.get(COOKIE))
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: `next` must never send someone elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def sign_in_redirect(request: Request[Any, Any, Any]) -> Redirect:
+    """To the sign-in page, coming back here afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/sign-in?{urlencode({'next': safe_next(here)})}", status_code=SEE_OTHER)
+
+
+def message_page(title: str, message: str, *, status_code: int) -> Template:
+    return Template(
+        template_name="message.html",
+        context={"title": title, "message": message, "visitor": None},
+        status_code=status_code,
+    )
+
+
+def csrf_refusal(signed_in: Visitor, submitted: str | None) -> Template | None:
+    """A 403 page when the form's CSRF token is missing or not this session's."""
+    if not submitted:
+        return message_page(
+            "Form refused",
+            "this form was sent without its security token (CSRF); reload the page and try again",
+            status_code=403,
+        )
+    if not hmac.compare_digest(submitted.encode(), signed_in.csrf_token.encode()):
+        return message_page(
+            "Form refused",
+            "this form's security token (CSRF) is wrong or expired; reload the page and try again",
+            status_code=403,
+        )
+    return None
+
+
+def _session_cookie(settings: Settings, value: str, *, expired: bool = False) -> Cookie:
+    return Cookie(
+        key=COOKIE,
+        value=value,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=(settings.public_url or "").startswith("https"),
+        max_age=0 if expired else None,
+    )
+
+
+def _sign_in_page(
+    *, next_path: str, email: str = "", error: str | None = None, status_code: int = 200
+) -> Template:
+    return Template(
+        template_name="sign_in.html",
+        context={"next": next_path, "email": email, "error": error, "visitor": None},
+        status_code=status_code,
+    )
+
+
+@get("/sign-in", name="sign_in")
+async def sign_in_form(
+    request: Request[Any, Any, Any],
+    next_path: Annotated[str | None, QueryParameter(name="next", max_length=2_000)] = None,
+) -> Response[Any]:
+    """The sign-in form (or straight on, for someone already signed in)."""
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
+    if signed_in is not None:
+        return Redirect(safe_next(next_path), status_code=SEE_OTHER)
+    return _sign_in_page(next_path=safe_next(next_path))
+
+
+@post("/sign-in", status_code=SEE_OTHER)
+async def sign_in_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = await request.form()
+    email = str(form.get("email") or "").strip()[:EMAIL_MAX]
+    password = str(form.get("password") or "")[:PASSWORD_MAX]
+    next_path = safe_next(str(form.get("next") or "/"))
+    if not email or not password:
+        return _sign_in_page(
+            next_path=next_path, email=email, error="enter your email and password", status_code=400
+        )
+    error: str | None = None
+    # Committed whether or not it succeeds: a refusal records the failure (the lock-out).
+    async with database_of(request).session() as session:
+        try:
+            signed = await sign_in(session, email, password)
+        except SignInRefused as refused:
+            error = refused.message
+    if error is not None:
+        return _sign_in_page(next_path=next_path, email=email, error=error, status_code=401)
+    return Redirect(
+        next_path,
+        status_code=SEE_OTHER,
+        cookies=[_session_cookie(settings_of(request), signed.secret)],
+    )
+
+
+@post("/sign-out", status_code=SEE_OTHER)
+async def sign_out_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = await request.form()
+    secret = request.cookies.get(COOKIE)
+    async with database_of(request).session() as session:
+        signed_in = await visitor(session, secret)
+        if signed_in is not None:
+            refusal = csrf_refusal(signed_in, str(form.get("csrf") or ""))
+            if refusal is not None:
+                return refusal
+            await sign_out(session, secret)
+    return Redirect(
+        "/sign-in",
+        status_code=SEE_OTHER,
+        cookies=[_session_cookie(settings_of(request), "", expired=True)],
+    )

@@ -1,0 +1,251 @@
+"""The Agent Inbox, the home page: open items grouped by the task (root run) they came
+from, under the task's ledger line, with a form for each decision a person can make."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.params import PathParameter, QueryParameter
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from compound.agents.inbox.models import ItemKind
+from compound.agents.inbox.service import Action, decide, items_of_groups, list_groups
+from compound.modules.leads.api import ledger_lines
+from compound.platform.auth.sessions import Visitor
+from compound.platform.errors import CompoundError, NotFound, PermissionDenied
+from compound.web.pages.auth import (
+    SEE_OTHER,
+    csrf_refusal,
+    current_visitor,
+    database_of,
+    message_page,
+    sign_in_redirect,
+)
+
+GROUPS_PER_PAGE = 30
+ITEMS_PER_GROUP = 50
+ARGUMENTS_TEXT_MAX = 100_000
+FLASHES = {
+    "approved": "Approved: the run carries on with it.",
+    "answered": "Answered: the run carries on with your answer.",
+    "rejected": "Rejected: the run is told not to do it.",
+    "dismissed": "Dismissed.",
+}
+VIEWERS_CANNOT = "viewers cannot approve or edit"
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    label: str
+    quote: str | None
+    url: str | None
+    """Only http(s) addresses: a `javascript:` link from a web page must never be clickable."""
+
+
+@dataclass(frozen=True)
+class ItemView:
+    id: uuid.UUID
+    kind: str
+    title: str
+    explanation: str
+    evidence: list[EvidenceView]
+    tool: str | None
+    arguments_json: str | None
+    choices: list[str]
+
+
+@dataclass(frozen=True)
+class GroupView:
+    root_id: uuid.UUID
+    title: str
+    agent: str
+    ledger_line: str | None
+    items: list[ItemView]
+    item_count: int
+
+
+@dataclass
+class Problem:
+    """A decision that was refused, shown at its item with what the person typed."""
+
+    item_id: uuid.UUID
+    message: str
+    field: str | None
+    drafts: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _web_address(value: Any) -> str | None:
+    text = str(value or "")
+    return text if text.startswith(("https://", "http://")) else None
+
+
+def _item_view(row: Any) -> ItemView:
+    proposal: dict[str, Any] = row.proposal or {}
+    is_approval = row.kind == ItemKind.APPROVAL.value
+    evidence = [
+        EvidenceView(
+            label=str(piece.get("label") or ""),
+            quote=piece.get("quote"),
+            url=_web_address(piece.get("url")),
+        )
+        for piece in (row.evidence or [])
+        if isinstance(piece, dict)
+    ]
+    return ItemView(
+        id=row.id,
+        kind=row.kind,
+        title=row.title,
+        explanation=row.explanation,
+        evidence=evidence,
+        tool=str(proposal.get("tool")) if is_approval and proposal.get("tool") else None,
+        arguments_json=(
+            json.dumps(proposal.get("arguments", {}), indent=2, ensure_ascii=False)
+            if is_approval
+            else None
+        ),
+        choices=[str(choice) for choice in proposal.get("choices", [])],
+    )
+
+
+async def _groups(
+    session: AsyncSession, after: str | None
+) -> tuple[list[GroupView], int | None, str | None]:
+    page = await list_groups(session, first=GROUPS_PER_PAGE, after=after)
+    roots = [run.id for run in page.items]
+    items = await items_of_groups(session, roots, per_group=ITEMS_PER_GROUP)
+    ledgers = await ledger_lines(session, roots)
+    groups = [
+        GroupView(
+            root_id=run.id,
+            title=run.title,
+            agent=run.agent,
+            ledger_line=ledgers.get(run.id),
+            items=[_item_view(row) for row in items[run.id]],
+            item_count=items[run.id][0].group_size if items[run.id] else 0,
+        )
+        for run in page.items
+    ]
+    return groups, page.total_count, page.end_cursor if page.has_next_page else None
+
+
+async def _inbox(
+    session: AsyncSession,
+    signed_in: Visitor,
+    *,
+    after: str | None = None,
+    flash: str | None = None,
+    problem: Problem | None = None,
+    status_code: int = 200,
+) -> Template:
+    groups, total, next_cursor = await _groups(session, after)
+    return Template(
+        template_name="inbox.html",
+        context={
+            "visitor": signed_in,
+            "csrf": signed_in.csrf_token,
+            "can_decide": signed_in.actor.has_scope("write"),
+            "groups": groups,
+            "task_count": total,
+            "next_cursor": next_cursor,
+            "flash": FLASHES.get(flash or ""),
+            "problem": problem,
+        },
+        status_code=status_code,
+    )
+
+
+@get(["/", "/inbox"], name="inbox")
+async def inbox_page(
+    request: Request[Any, Any, Any],
+    after: Annotated[str | None, QueryParameter(max_length=500)] = None,
+    flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
+) -> Response[Any]:
+    """Open Inbox items, newest task first."""
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
+        if signed_in is None:
+            return sign_in_redirect(request)
+        try:
+            return await _inbox(session, signed_in, after=after, flash=flash)
+        except CompoundError as error:  # a stale or forged `after` cursor
+            return await _inbox(
+                session,
+                signed_in,
+                problem=Problem(item_id=uuid.UUID(int=0), message=error.message, field="after"),
+                status_code=400,
+            )
+
+
+def _edited_arguments(text: str) -> Any:
+    """The arguments textarea as JSON; CompoundError naming the line when it is not JSON."""
+    if len(text) > ARGUMENTS_TEXT_MAX:
+        raise CompoundError(
+            f"arguments: at most {ARGUMENTS_TEXT_MAX} characters", field="arguments"
+        )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CompoundError(
+            f"arguments: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})",
+            field="arguments",
+        ) from None
+
+
+def _status_of(error: CompoundError) -> int:
+    if isinstance(error, PermissionDenied):
+        return 403
+    if isinstance(error, NotFound):
+        return 404
+    return 400
+
+
+@post("/inbox/items/{item_id:uuid}/decide", status_code=SEE_OTHER)
+async def decide_item(
+    request: Request[Any, Any, Any], item_id: Annotated[uuid.UUID, PathParameter()]
+) -> Response[Any]:
+    """Approve (maybe edited), answer, reject or dismiss one item; back to the Inbox."""
+    form = await request.form()
+    drafts = {
+        name: str(form.get(name) or "") for name in ("action", "answer", "reason", "arguments")
+    }
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
+        if signed_in is None:
+            return Redirect("/sign-in?next=/inbox", status_code=SEE_OTHER)
+        refusal = csrf_refusal(signed_in, str(form.get("csrf") or ""))
+        if refusal is not None:
+            return refusal
+        if not signed_in.actor.has_scope("write"):
+            return message_page("Not allowed", VIEWERS_CANNOT, status_code=403)
+        try:
+            try:
+                action = Action(drafts["action"])
+            except ValueError:
+                raise CompoundError(
+                    "choose one of: approve, answer, reject, dismiss", field="action"
+                ) from None
+            edited = drafts["arguments"].strip()
+            arguments = _edited_arguments(edited) if action is Action.APPROVE and edited else None
+            # A savepoint: a refused decision leaves nothing behind, the session goes on.
+            async with session.begin_nested():
+                item = await decide(
+                    session,
+                    signed_in.actor,
+                    item_id,
+                    action,
+                    arguments=arguments,
+                    answer=drafts["answer"] or None,
+                    reason=drafts["reason"] or None,
+                )
+        except CompoundError as error:
+            problem = Problem(
+                item_id=item_id, message=error.message, field=error.field, drafts=drafts
+            )
+            return await _inbox(session, signed_in, problem=problem, status_code=_status_of(error))
+    return Redirect(f"/inbox?flash={item.status}", status_code=SEE_OTHER)

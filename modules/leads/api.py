@@ -6,6 +6,9 @@ from compound.modules.leads import models
 from compound.modules.leads.demo import seed_demo_icp
 from compound.modules.leads.graphql import LeadsMutation, LeadsQuery
 from compound.modules.leads.imports import ledger_lines
+from compound.modules.leads.pages import PAGE_HANDLERS
+from compound.modules.leads.pages import TEMPLATES as PAGE_TEMPLATES
+from compound.modules.leads.service import lead_of_company
 
 TABLE_MODULE = models
 AGENT_MODULES = ("compound.modules.leads.agents", "compound.modules.leads.evaluation")
@@ -13,9 +16,12 @@ AGENT_MODULES = ("compound.modules.leads.agents", "compound.modules.leads.evalua
 
 __all__ = [
     "AGENT_MODULES",
+    "PAGE_HANDLERS",
+    "PAGE_TEMPLATES",
     "TABLE_MODULE",
     "LeadsMutation",
     "LeadsQuery",
+    "lead_of_company",
     "ledger_lines",
     "seed_demo_icp",
 ]

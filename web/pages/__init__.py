@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from litestar.handlers import HTTPRouteHandler
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
+from compound.modules.leads.api import PAGE_HANDLERS as LEADS_PAGES
+from compound.modules.leads.api import PAGE_TEMPLATES as LEADS_TEMPLATES
 from compound.web.pages.auth import sign_in_form, sign_in_submit, sign_out_submit
 from compound.web.pages.inbox import decide_item, inbox_page
+from compound.web.pages.records import (
+    companies_page,
+    company_page,
+    edit_company,
+    merge_companies_submit,
+    people_page,
+    person_page,
+)
 
 WEB_FOLDER = Path(__file__).resolve().parents[1]
 TEMPLATES = WEB_FOLDER / "templates"
@@ -24,6 +34,13 @@ PAGE_HANDLERS: list[HTTPRouteHandler] = [
     sign_out_submit,
     inbox_page,
     decide_item,
+    companies_page,
+    company_page,
+    edit_company,
+    merge_companies_submit,
+    people_page,
+    person_page,
+    *LEADS_PAGES,
 ]
 
 
@@ -36,7 +53,7 @@ def page_routes() -> list[ControllerRouterHandler]:
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     # Autoescape always on: item text comes from email and the web.
     environment = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATES), FileSystemLoader(LEADS_TEMPLATES)]),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,

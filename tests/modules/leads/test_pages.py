@@ -1,0 +1,354 @@
+"""The leads pages over ASGI on the real database: the pipeline board and its moves (with a
+rationale, CSRF, viewers refused, hostile text escaped), a lead's detail with its research
+note, the batch ledgers with their progress, and the ideal customer profile's form."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from compound.agents.runtime import service as runs
+from compound.modules.leads import service
+from compound.modules.leads.models import IdealCustomerProfile, Lead, LeadImport, LeadStatus
+from compound.platform.auth.actor import Actor
+from compound.platform.config import Settings
+from compound.platform.database import Database
+from compound.platform.records.models import Activity, Company
+from tests.conftest import Tokens
+from tests.factories import make_company, make_note
+from tests.runtime_agents import PLANNER
+
+PASSWORD = "password123"
+
+
+@pytest.fixture
+async def browser(
+    test_database: Database, tokens: Tokens, settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A cookie-keeping client of the in-process app; users: admin, member, viewer."""
+    from compound.web.app import create_app
+
+    app = create_app(settings=settings, database=test_database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://compound.test") as client:
+        yield client
+
+
+async def signed_in(client: httpx.AsyncClient, role: str) -> str:
+    """Signs in as `role` and returns the session's CSRF token, read from the page."""
+    response = await client.post(
+        "/sign-in", data={"email": f"{role}@tests.example", "password": PASSWORD, "next": "/leads"}
+    )
+    assert response.status_code == 303, response.text
+    page = await client.get("/leads")
+    assert page.status_code == 200, page.text
+    match = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert match is not None
+    return match.group(1)
+
+
+async def make_lead(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    name: str | None = None,
+    score: int = 70,
+    rationale: str = "B2B fintech at seed",
+    status: LeadStatus = LeadStatus.NEW,
+) -> tuple[Company, Lead]:
+    company = await make_company(session, name=name)
+    lead = await service.create_lead(
+        session, actor, company_id=company.id, score=score, rationale=rationale, status=status
+    )
+    await session.commit()
+    return company, lead
+
+
+def card_of(page: str, lead_id: uuid.UUID) -> str:
+    match = re.search(rf'<article class="lead-card" id="lead-{lead_id}".*?</article>', page, re.S)
+    assert match is not None, f"no card for lead {lead_id}"
+    return match.group(0)
+
+
+def column_of(page: str, status: str) -> str:
+    match = re.search(rf'<section class="board-column status-{status}".*?</section>', page, re.S)
+    assert match is not None
+    return match.group(0)
+
+
+def moves_of(card: str) -> list[str]:
+    return re.findall(r'name="to" value="([a-z]+)"', card)
+
+
+async def status_of(session: AsyncSession, lead_id: uuid.UUID) -> str:
+    lead = await session.get(Lead, lead_id, populate_existing=True)
+    assert lead is not None
+    return lead.status
+
+
+async def test_the_board_shows_each_lead_in_its_column_with_only_the_allowed_moves(
+    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    acme, new = await make_lead(session, actor, name="Acme Robotics", score=81)
+    _, engaged = await make_lead(session, actor, score=64, status=LeadStatus.ENGAGED)
+    _, won = await make_lead(session, actor, score=90, status=LeadStatus.WON)
+    _, low = await make_lead(session, actor, score=12)
+    await signed_in(browser, "member")
+    page = (await browser.get("/leads")).text
+    for status in LeadStatus:
+        assert f'id="column-{status.value}"' in page
+    new_card = card_of(page, new.id)
+    assert f'id="lead-{new.id}"' in column_of(page, "new")
+    assert f'<a href="/companies/{acme.id}" class="company">Acme Robotics</a>' in new_card
+    assert ">81<" in new_card and "B2B fintech at seed" in new_card
+    assert moves_of(new_card) == ["researching", "qualified", "disqualified"]
+    assert f'id="lead-{engaged.id}"' in column_of(page, "engaged")
+    assert moves_of(card_of(page, engaged.id)) == ["won", "lost"]
+    assert moves_of(card_of(page, won.id)) == []
+    assert 'name="rationale" type="text" required' in new_card
+
+    filtered = (await browser.get("/leads", params={"min_score": "50"})).text
+    assert f'id="lead-{new.id}"' in filtered and f'id="lead-{low.id}"' not in filtered
+    bad = await browser.get("/leads", params={"min_score": "lots"})
+    assert bad.status_code == 400 and "minimum score: a whole number" in bad.text
+
+
+async def test_a_move_with_a_rationale_moves_the_lead_and_is_on_its_timeline(
+    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    _, lead = await make_lead(session, actor)
+    csrf = await signed_in(browser, "member")
+    moved = await browser.post(
+        f"/leads/{lead.id}/move",
+        data={"csrf": csrf, "to": "qualified", "rationale": "Met the founders: strong fit"},
+    )
+    assert moved.status_code == 303
+    assert moved.headers["location"] == f"/leads?flash=moved#lead-{lead.id}"
+    assert await status_of(session, lead.id) == "qualified"
+    page = (await browser.get("/leads?flash=moved")).text
+    assert "Moved: the rationale is on the lead&#39;s timeline." in page
+    assert f'id="lead-{lead.id}"' in column_of(page, "qualified")
+    summaries = (
+        await session.execute(
+            select(Activity.summary)
+            .where(col(Activity.subject_id) == lead.id)
+            .where(col(Activity.kind) == "lead.moved")
+        )
+    ).scalars()
+    assert [s.split(": ", 1)[1] for s in summaries] == [
+        "new → qualified (Met the founders: strong fit)"
+    ]
+
+    not_allowed = await browser.post(
+        f"/leads/{lead.id}/move", data={"csrf": csrf, "to": "won", "rationale": "sure"}
+    )
+    assert not_allowed.status_code == 400
+    assert "a qualified lead cannot move to won" in html.unescape(not_allowed.text)
+    assert await status_of(session, lead.id) == "qualified"
+
+
+async def test_a_move_without_a_rationale_says_so_and_moves_nothing(
+    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    _, lead = await make_lead(session, actor)
+    csrf = await signed_in(browser, "member")
+    refused = await browser.post(
+        f"/leads/{lead.id}/move", data={"csrf": csrf, "to": "researching", "rationale": "  "}
+    )
+    assert refused.status_code == 400
+    assert 'role="alert"' in refused.text
+    assert "Not done: moving a lead to researching needs a rationale" in refused.text
+    assert 'aria-invalid="true"' in card_of(refused.text, lead.id)
+    assert await status_of(session, lead.id) == "new"
+
+    from_detail = await browser.post(
+        f"/leads/{lead.id}/move", data={"csrf": csrf, "to": "researching", "from": "detail"}
+    )
+    assert from_detail.status_code == 400
+    assert "Lead: " in from_detail.text and "needs a rationale" in from_detail.text
+    missing = await browser.post(
+        f"/leads/{uuid.uuid4()}/move", data={"csrf": csrf, "to": "researching", "rationale": "x"}
+    )
+    assert missing.status_code == 404
+
+
+async def test_a_move_without_the_csrf_token_or_by_a_viewer_is_refused(
+    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    _, lead = await make_lead(session, actor)
+    url = f"/leads/{lead.id}/move"
+    csrf = await signed_in(browser, "member")
+    missing = await browser.post(url, data={"to": "researching", "rationale": "why not"})
+    assert missing.status_code == 403 and "(CSRF)" in missing.text
+    wrong = await browser.post(
+        url, data={"csrf": csrf + "x", "to": "researching", "rationale": "why not"}
+    )
+    assert wrong.status_code == 403
+    assert await status_of(session, lead.id) == "new"
+
+    browser.cookies.clear()
+    viewer_csrf = await signed_in(browser, "viewer")
+    page = (await browser.get("/leads")).text
+    assert "signed in as a viewer" in page
+    assert moves_of(card_of(page, lead.id)) == []
+    refused = await browser.post(
+        url, data={"csrf": viewer_csrf, "to": "researching", "rationale": "why not"}
+    )
+    assert refused.status_code == 403 and "viewers can read" in refused.text
+    assert await status_of(session, lead.id) == "new"
+
+
+async def test_a_stranger_is_sent_to_sign_in(browser: httpx.AsyncClient) -> None:
+    for path in ("/leads", f"/leads/{uuid.uuid4()}", "/imports", "/settings/icp"):
+        response = await browser.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/sign-in?next=%2F")
+
+
+async def test_the_lead_detail_shows_its_research_note_owner_and_outreach(
+    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    company, lead = await make_lead(session, actor, name="Beta Labs", score=77)
+    await make_note(
+        session,
+        company=company,
+        body="Research: Beta Labs\n\nWhat they do: payroll APIs\n\nSources:\n- the email",
+    )
+    await session.commit()
+    await signed_in(browser, "member")
+    page = await browser.get(f"/leads/{lead.id}")
+    assert page.status_code == 200
+    assert "<h1>Lead: Beta Labs</h1>" in page.text
+    assert f'<a href="/companies/{company.id}">Beta Labs</a>' in page.text
+    assert "77/100" in page.text and "B2B fintech at seed" in page.text
+    assert "What they do: payroll APIs" in page.text
+    assert "unassigned" in page.text and "no outreach yet" in page.text
+    assert moves_of(page.text) == ["researching", "qualified", "disqualified"]
+    assert 'name="from" value="detail"' in page.text
+    missing = await browser.get(f"/leads/{uuid.uuid4()}")
+    assert missing.status_code == 404 and "no lead with id" in missing.text
+
+
+async def test_the_imports_list_shows_each_ledger_with_progress_and_its_line(
+    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    company = await make_company(session, name="Gamma AI")
+    run = await runs.start_run(session, actor, PLANNER, {"question": "x"})
+    session.add(
+        LeadImport(
+            id=run.id,
+            source="email",
+            state="researching",
+            title="Demo day batch",
+            requested_by="ana@example.com",
+            found=6,
+            to_research=5,
+            researched=2,
+            added=1,
+            known=0,
+            need_you=1,
+            lines=[
+                {"name": "Gamma AI", "outcome": "added", "detail": "new company", "company_id": str(company.id)},
+                {"name": "Delta", "outcome": "asked", "detail": "two candidates", "needs_you": True},
+                {"name": "Sponsor Co", "outcome": "skipped", "detail": "score 20 < 60"},
+            ],
+        )
+    )  # fmt: skip
+    await session.commit()
+    await signed_in(browser, "member")
+    page = (await browser.get("/imports")).text
+    assert f'<a href="/imports/{run.id}">Demo day batch</a>' in page
+    assert '<progress max="5" value="2" aria-label="2 of 5 researched">' in page
+    assert "1 added, 0 already known and updated, 1 need you, 2/5 researched so far" in page
+
+    detail = await browser.get(f"/imports/{run.id}")
+    assert detail.status_code == 200
+    assert f'<a href="/companies/{company.id}">Gamma AI</a>' in detail.text
+    assert "two candidates" in detail.text and "needs you" in detail.text
+    assert "score 20 &lt; 60" in detail.text
+    assert (await browser.get(f"/imports/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_the_icp_form_saves_and_shows_a_field_error_without_saving(
+    browser: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    csrf = await signed_in(browser, "member")
+    form = await browser.get("/settings/icp")
+    assert form.status_code == 200 and '<label for="threshold">' in form.text
+    saved = await browser.post(
+        "/settings/icp",
+        data={
+            "csrf": csrf,
+            "description": "B2B software for finance teams",
+            "sectors": "Fintech, developer tools, fintech",
+            "stages": "seed, series a",
+            "regions": "europe",
+            "keywords": "",
+            "threshold": "70",
+        },
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == "/settings/icp?flash=saved"
+    icp = await session.get(IdealCustomerProfile, 1, populate_existing=True)
+    assert icp is not None
+    assert (icp.sectors, icp.stages, icp.threshold) == (
+        ["fintech", "developer tools"],
+        ["seed", "series a"],
+        70,
+    )
+    shown = (await browser.get("/settings/icp?flash=saved")).text
+    assert "Saved:" in shown and 'value="fintech, developer tools"' in shown
+
+    bad = await browser.post(
+        "/settings/icp",
+        data={"csrf": csrf, "description": "changed", "sectors": "biotech", "threshold": "150"},
+    )
+    assert bad.status_code == 400
+    assert 'id="error-threshold">threshold must be between 0 and 100; got 150' in bad.text
+    assert 'id="threshold" name="threshold" type="number" min="0" max="100" value="150"' in bad.text
+    assert 'value="biotech"' in bad.text  # what was typed is kept
+    not_a_number = await browser.post("/settings/icp", data={"csrf": csrf, "threshold": "high"})
+    assert not_a_number.status_code == 400 and "threshold: a whole number" in not_a_number.text
+    icp = await session.get(IdealCustomerProfile, 1, populate_existing=True)
+    assert icp is not None
+    assert (icp.description, icp.sectors, icp.threshold) == (
+        "B2B software for finance teams",
+        ["fintech", "developer tools"],
+        70,
+    )
+    assert (await browser.post("/settings/icp", data={"threshold": "50"})).status_code == 403
+
+
+async def test_a_viewer_reads_the_icp_but_cannot_save_it(
+    browser: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    csrf = await signed_in(browser, "viewer")
+    page = (await browser.get("/settings/icp")).text
+    assert "<fieldset" in page and "disabled" in page and ">Save</button>" not in page
+    refused = await browser.post("/settings/icp", data={"csrf": csrf, "threshold": "10"})
+    assert refused.status_code == 403
+    icp = await session.get(IdealCustomerProfile, 1, populate_existing=True)
+    assert icp is None or icp.threshold != 10
+
+
+async def test_hostile_text_in_a_rationale_or_a_name_is_escaped(
+    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    hostile = "<script>alert('x')</script>"
+    _, lead = await make_lead(session, actor, name=f"Evil {hostile} Inc", rationale=hostile)
+    csrf = await signed_in(browser, "member")
+    for path in ("/leads", f"/leads/{lead.id}"):
+        page = (await browser.get(path)).text
+        assert "<script>" not in page
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
+    refused = await browser.post(
+        f"/leads/{lead.id}/move", data={"csrf": csrf, "to": "won", "rationale": hostile}
+    )
+    assert refused.status_code == 400 and "<script>" not in refused.text

@@ -1,0 +1,410 @@
+"""Companies and People: lists with a name filter, sorting and cursor paging; detail pages
+with everything attached to the record and its timeline; a provenance badge on each value
+an agent wrote; inline edit of a company and merging two companies."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
+
+from litestar import Request, Response, get, post
+from litestar.params import PathParameter, QueryParameter
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from compound.modules.leads.api import lead_of_company
+from compound.platform.auth.sessions import Visitor
+from compound.platform.email.service import ConversationFilter, list_conversations
+from compound.platform.errors import CompoundError, NotFound, PermissionDenied
+from compound.platform.records import lookups
+from compound.platform.records.companies import (
+    CompanyFilter,
+    list_companies,
+    merge_companies,
+    update_company,
+)
+from compound.platform.records.lookups import RecordView
+from compound.platform.records.models import Company, Person
+from compound.platform.records.paging import RecordOrder
+from compound.platform.records.people import PersonFilter, list_people
+from compound.web.pages.auth import (
+    SEE_OTHER,
+    csrf_refusal,
+    current_visitor,
+    database_of,
+    message_page,
+    sign_in_redirect,
+)
+
+PAGE_SIZE: Final = 50
+CONVERSATIONS_SHOWN: Final = 50
+MERGE_CHOICES: Final = 200
+FIELD_TEXT_MAX: Final = 20_000
+SORTS: Final = {
+    "name": (RecordOrder.NAME, False),
+    "created": (RecordOrder.CREATED_AT, True),
+    "updated": (RecordOrder.UPDATED_AT, True),
+}
+COMPANY_FIELDS: Final = ("name", "domain", "description")
+FLASHES: Final = {
+    "saved": "Saved.",
+    "merged": "Merged: the other company's people, notes and tasks are now here.",
+}
+VIEWERS_CANNOT: Final = "viewers cannot edit or merge records"
+
+Sort = Annotated[str, QueryParameter(max_length=20)]
+Cursor = Annotated[str | None, QueryParameter(max_length=2_000)]
+NameFilter = Annotated[str | None, QueryParameter(max_length=500)]
+
+
+@dataclass(frozen=True)
+class Badge:
+    """An agent wrote this value: the hover text says which run, tool, source, confidence."""
+
+    agent: str
+    title: str
+
+
+def _source_text(source: Any) -> str:
+    if not isinstance(source, dict) or not source:
+        return "none cited"
+    return "; ".join(f"{key} {value}" for key, value in source.items())
+
+
+def _badge(row: RecordView) -> Badge:
+    confidence = "not stated" if row.confidence is None else f"{row.confidence:.2f}"
+    title = (
+        f"Written by agent {row.agent} · run {row.run_id} · tool {row.tool or 'none'} · "
+        f"source: {_source_text(row.source)} · confidence {confidence}"
+    )
+    return Badge(agent=row.agent, title=title)
+
+
+def _same(written: Any, current: Any) -> bool:
+    if isinstance(written, str | None) and isinstance(current, str | None):
+        return (written or None) == (current or None)
+    return bool(json.dumps(written, default=str) == json.dumps(current, default=str))
+
+
+def badges_of(provenance: Sequence[RecordView], current: dict[str, Any]) -> dict[str, Badge]:
+    """For each field, a badge when the newest agent write of it still stands: the value
+    shown is the one the agent wrote (a person's later edit carries no provenance)."""
+    badges: dict[str, Badge] = {}
+    decided: set[str] = set()
+    for row in provenance:  # newest first
+        if row.undone_at is not None:
+            continue
+        if row.field is not None:
+            written = {row.field: row.value_after}
+        elif row.action.endswith(".created") and isinstance(row.value_after, dict):
+            written = row.value_after
+        else:
+            continue
+        for field, value in written.items():
+            if field not in current or field in decided:
+                continue
+            decided.add(field)
+            if current[field] not in (None, "") and _same(value, current[field]):
+                badges[field] = _badge(row)
+    return badges
+
+
+def _sort_of(sort: str) -> tuple[str, RecordOrder, bool]:
+    key = sort if sort in SORTS else "name"
+    order, descending = SORTS[key]
+    return key, order, descending
+
+
+def _status_of(error: CompoundError) -> int:
+    if isinstance(error, PermissionDenied):
+        return 403
+    if isinstance(error, NotFound):
+        return 404
+    return 400
+
+
+def _not_found(kind: str, record_id: uuid.UUID) -> Template:
+    return message_page("Not found", f"there is no {kind} with id {record_id}", status_code=404)
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+async def _list_page(
+    request: Request[Any, Any, Any],
+    *,
+    kind: str,
+    q: str | None,
+    sort: str,
+    after: str | None,
+) -> Response[Any]:
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
+        if signed_in is None:
+            return sign_in_redirect(request)
+        key, order, descending = _sort_of(sort)
+        needle = (q or "").strip() or None
+        lister = list_companies if kind == "companies" else list_people
+        filter: Any = (
+            CompanyFilter(name_contains=needle)
+            if kind == "companies"
+            else PersonFilter(name_contains=needle)
+        )
+        error: str | None = None
+        rows: list[RecordView] = []
+        total: int | None = 0
+        next_cursor: str | None = None
+        companies: dict[uuid.UUID, RecordView] = {}
+        try:
+            page = await lister(
+                session,
+                first=PAGE_SIZE,
+                after=after or None,
+                filter=filter,
+                order_by=order,
+                descending=descending,
+            )
+            rows, total = page.items, page.total_count
+            next_cursor = page.end_cursor if page.has_next_page else None
+            if kind == "people":
+                ids = sorted({row.company_id for row in rows if row.company_id is not None})
+                found = await lookups.companies_by_ids(session, ids)
+                companies = {row.id: row for row in found if row is not None}
+        except CompoundError as failure:  # a stale or forged cursor, an over-long filter
+            error = failure.message
+        return Template(
+            template_name=f"{kind}.html",
+            context={
+                "visitor": signed_in,
+                "active": kind,
+                "rows": rows,
+                "total": total,
+                "q": needle or "",
+                "sort": key,
+                "sorts": list(SORTS),
+                "after": after,
+                "next_cursor": next_cursor,
+                "companies": companies,
+                "error": error,
+            },
+            status_code=400 if error else 200,
+        )
+
+
+@get("/companies", name="companies")
+async def companies_page(
+    request: Request[Any, Any, Any],
+    q: NameFilter = None,
+    sort: Sort = "name",
+    after: Cursor = None,
+) -> Response[Any]:
+    """Companies, 50 a page, filtered by a part of their name."""
+    return await _list_page(request, kind="companies", q=q, sort=sort, after=after)
+
+
+@get("/people", name="people")
+async def people_page(
+    request: Request[Any, Any, Any],
+    q: NameFilter = None,
+    sort: Sort = "name",
+    after: Cursor = None,
+) -> Response[Any]:
+    """People, 50 a page, filtered by a part of their name."""
+    return await _list_page(request, kind="people", q=q, sort=sort, after=after)
+
+
+# --- a company ------------------------------------------------------------------------------
+
+
+async def _company_page(
+    session: AsyncSession,
+    signed_in: Visitor,
+    company: RecordView,
+    *,
+    flash: str | None = None,
+    errors: dict[str, str] | None = None,
+    drafts: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    [people] = await lookups.people_of_companies(session, [company.id])
+    [notes] = await lookups.notes_of_companies(session, [company.id])
+    [tasks] = await lookups.tasks_of_companies(session, [company.id])
+    [timeline] = await lookups.timeline_of(session, "company_id", [company.id])
+    [provenance] = await lookups.provenance_of(session, "company", [company.id])
+    note_provenance = await lookups.provenance_of(session, "note", [note.id for note in notes])
+    lead = await lead_of_company(session, company.id)
+    conversations = await list_conversations(
+        session,
+        first=CONVERSATIONS_SHOWN,
+        filter=ConversationFilter(company_id=company.id),
+        with_total=False,
+    )
+    can_edit = signed_in.actor.has_scope("write")
+    others: list[RecordView] = []
+    if can_edit:
+        choices = await list_companies(session, first=MERGE_CHOICES + 1, with_total=False)
+        others = [row for row in choices.items if row.id != company.id][:MERGE_CHOICES]
+    current = {field: getattr(company, field) for field in COMPANY_FIELDS}
+    return Template(
+        template_name="company.html",
+        context={
+            "visitor": signed_in,
+            "active": "companies",
+            "csrf": signed_in.csrf_token,
+            "can_edit": can_edit,
+            "company": company,
+            "badges": badges_of(provenance, current),
+            "people": people,
+            "notes": notes,
+            "note_badges": {
+                note.id: badges_of(rows, {"body": note.body}).get("body")
+                for note, rows in zip(notes, note_provenance, strict=True)
+            },
+            "tasks": tasks,
+            "lead": lead,
+            "conversations": conversations.items,
+            "timeline": timeline,
+            "others": others,
+            "flash": FLASHES.get(flash or ""),
+            "errors": errors or {},
+            "drafts": drafts if drafts is not None else {k: v or "" for k, v in current.items()},
+        },
+        status_code=status_code,
+    )
+
+
+@get("/companies/{company_id:uuid}", name="company")
+async def company_page(
+    request: Request[Any, Any, Any],
+    company_id: Annotated[uuid.UUID, PathParameter()],
+    flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
+) -> Response[Any]:
+    """One company with its people, notes, tasks, lead, conversations and timeline."""
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
+        if signed_in is None:
+            return sign_in_redirect(request)
+        company = await lookups.one(session, Company, company_id)
+        if company is None:
+            return _not_found("company", company_id)
+        return await _company_page(session, signed_in, company, flash=flash)
+
+
+@post("/companies/{company_id:uuid}/edit", status_code=SEE_OTHER)
+async def edit_company(
+    request: Request[Any, Any, Any], company_id: Annotated[uuid.UUID, PathParameter()]
+) -> Response[Any]:
+    """Save the inline edit of name, domain and description; errors shown at their fields."""
+    form = await request.form()
+    drafts = {name: str(form.get(name) or "")[:FIELD_TEXT_MAX] for name in COMPANY_FIELDS}
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
+        if signed_in is None:
+            return Redirect(f"/sign-in?next=/companies/{company_id}", status_code=SEE_OTHER)
+        refusal = csrf_refusal(signed_in, str(form.get("csrf") or ""))
+        if refusal is not None:
+            return refusal
+        if not signed_in.actor.has_scope("write"):
+            return message_page("Not allowed", VIEWERS_CANNOT, status_code=403)
+        try:
+            # A savepoint: a refused edit leaves nothing behind, the page can still be read.
+            async with session.begin_nested():
+                await update_company(
+                    session,
+                    signed_in.actor,
+                    company_id,
+                    name=drafts["name"],
+                    domain=drafts["domain"],
+                    description=drafts["description"],
+                )
+        except CompoundError as error:
+            company = await lookups.one(session, Company, company_id)
+            if company is None:
+                return _not_found("company", company_id)
+            field = error.field if error.field in COMPANY_FIELDS else "form"
+            return await _company_page(
+                session,
+                signed_in,
+                company,
+                errors={field: error.message},
+                drafts=drafts,
+                status_code=_status_of(error),
+            )
+    return Redirect(f"/companies/{company_id}?flash=saved", status_code=SEE_OTHER)
+
+
+def _uuid_of(value: Any, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value or ""))
+    except ValueError:
+        raise CompoundError(f"{field}: choose a company", field=field) from None
+
+
+@post("/companies/merge", status_code=SEE_OTHER)
+async def merge_companies_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Keep one company and fold the other into it (people, notes, tasks, name as alias)."""
+    form = await request.form()
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
+        if signed_in is None:
+            return Redirect("/sign-in?next=/companies", status_code=SEE_OTHER)
+        refusal = csrf_refusal(signed_in, str(form.get("csrf") or ""))
+        if refusal is not None:
+            return refusal
+        if not signed_in.actor.has_scope("write"):
+            return message_page("Not allowed", VIEWERS_CANNOT, status_code=403)
+        try:
+            keep_id = _uuid_of(form.get("keep_id"), "keep_id")
+            merge_id = _uuid_of(form.get("merge_id"), "merge_id")
+            async with session.begin_nested():
+                await merge_companies(session, signed_in.actor, keep_id=keep_id, merge_id=merge_id)
+        except CompoundError as error:
+            return message_page("Not merged", error.message, status_code=_status_of(error))
+    return Redirect(f"/companies/{keep_id}?flash=merged", status_code=SEE_OTHER)
+
+
+# --- a person -------------------------------------------------------------------------------
+
+
+@get("/people/{person_id:uuid}", name="person")
+async def person_page(
+    request: Request[Any, Any, Any], person_id: Annotated[uuid.UUID, PathParameter()]
+) -> Response[Any]:
+    """One person with their company, email addresses, notes, tasks and timeline."""
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
+        if signed_in is None:
+            return sign_in_redirect(request)
+        person = await lookups.one(session, Person, person_id)
+        if person is None:
+            return _not_found("person", person_id)
+        company = (
+            await lookups.one(session, Company, person.company_id) if person.company_id else None
+        )
+        [emails] = await lookups.emails_of_people(session, [person.id])
+        [notes] = await lookups.notes_of_people(session, [person.id])
+        [tasks] = await lookups.tasks_of_people(session, [person.id])
+        [timeline] = await lookups.timeline_of(session, "person_id", [person.id])
+        [provenance] = await lookups.provenance_of(session, "person", [person.id])
+        note_provenance = await lookups.provenance_of(session, "note", [note.id for note in notes])
+        return Template(
+            template_name="person.html",
+            context={
+                "visitor": signed_in,
+                "active": "people",
+                "person": person,
+                "company": company,
+                "emails": emails,
+                "badges": badges_of(provenance, {"name": person.name, "title": person.title}),
+                "notes": notes,
+                "note_badges": {
+                    note.id: badges_of(rows, {"body": note.body}).get("body")
+                    for note, rows in zip(notes, note_provenance, strict=True)
+                },
+                "tasks": tasks,
+                "timeline": timeline,
+            },
+        )

@@ -45,10 +45,21 @@ async def browser(
         yield client
 
 
-async def sign_in(client: httpx.AsyncClient, role: str, password: str = PASSWORD) -> httpx.Response:
+async def sign_in(
+    client: httpx.AsyncClient, role: str, password: str = PASSWORD, *, next_path: str = "/inbox"
+) -> httpx.Response:
+    """As a browser does: the form first (its CSRF token and cookie), then the post."""
+    form = await client.get("/sign-in")
+    match = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert match is not None, form.text
     return await client.post(
         "/sign-in",
-        data={"email": f"{role}@tests.example", "password": password, "next": "/inbox"},
+        data={
+            "email": f"{role}@tests.example",
+            "password": password,
+            "next": next_path,
+            "csrf": match.group(1),
+        },
     )
 
 
@@ -133,11 +144,9 @@ async def test_somewhere_else_is_never_a_place_to_go_after_signing_in(
     browser: httpx.AsyncClient,
 ) -> None:
     for target in ("//evil.example/x", "https://evil.example/", "javascript:alert(1)"):
-        response = await browser.post(
-            "/sign-in",
-            data={"email": "member@tests.example", "password": PASSWORD, "next": target},
-        )
+        response = await sign_in(browser, "member", next_path=target)
         assert response.headers["location"] == "/"
+        browser.cookies.clear()
 
 
 async def test_the_inbox_sends_a_stranger_to_sign_in(browser: httpx.AsyncClient) -> None:
@@ -348,3 +357,16 @@ async def test_signing_out_ends_the_session(browser: httpx.AsyncClient) -> None:
     assert (response.status_code, response.headers["location"]) == (303, "/sign-in")
     assert "compound_session" not in browser.cookies
     assert (await browser.get("/inbox")).status_code == 303
+
+
+async def test_a_sign_in_without_the_forms_token_is_refused(browser: httpx.AsyncClient) -> None:
+    # Another site posting our form (login CSRF) has neither the cookie nor the token.
+    forged = await browser.post(
+        "/sign-in", data={"email": "member@tests.example", "password": PASSWORD}
+    )
+    assert forged.status_code == 403 and "security token (CSRF)" in forged.text
+    await browser.get("/sign-in")  # now the cookie is there, but the field is not
+    forged = await browser.post(
+        "/sign-in", data={"email": "member@tests.example", "password": PASSWORD, "csrf": "x"}
+    )
+    assert forged.status_code == 403 and "compound_session" not in forged.cookies

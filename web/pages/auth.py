@@ -4,6 +4,7 @@ redirect to the sign-in page when nobody is, and the CSRF check of every form po
 from __future__ import annotations
 
 import hmac
+import secrets
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
@@ -25,6 +26,9 @@ from compound.platform.config import Settings
 from compound.platform.database import Database
 
 COOKIE = "compound_session"
+SIGN_IN_COOKIE = "compound_sign_in"
+"""Before there is a session: the sign-in form's CSRF token, also sent as this cookie
+(double submit), so another site cannot sign a person in to an account of its choosing."""
 PASSWORD_MAX = 1_000
 SEE_OTHER: Final = 303
 
@@ -95,12 +99,34 @@ def _session_cookie(settings: Settings, value: str, *, expired: bool = False) ->
 
 
 def _sign_in_page(
-    *, next_path: str, email: str = "", error: str | None = None, status_code: int = 200
+    request: Request[Any, Any, Any],
+    *,
+    next_path: str,
+    email: str = "",
+    error: str | None = None,
+    status_code: int = 200,
 ) -> Template:
+    token = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
     return Template(
         template_name="sign_in.html",
-        context={"next": next_path, "email": email, "error": error, "visitor": None},
+        context={
+            "next": next_path,
+            "email": email,
+            "error": error,
+            "visitor": None,
+            "csrf": token,
+        },
         status_code=status_code,
+        cookies=[
+            Cookie(
+                key=SIGN_IN_COOKIE,
+                value=token,
+                path="/sign-in",
+                httponly=True,
+                samesite="strict",
+                secure=(settings_of(request).public_url or "").startswith("https"),
+            )
+        ],
     )
 
 
@@ -114,7 +140,7 @@ async def sign_in_form(
         signed_in = await current_visitor(session, request)
     if signed_in is not None:
         return Redirect(safe_next(next_path), status_code=SEE_OTHER)
-    return _sign_in_page(next_path=safe_next(next_path))
+    return _sign_in_page(request, next_path=safe_next(next_path))
 
 
 @post("/sign-in", status_code=SEE_OTHER)
@@ -123,9 +149,22 @@ async def sign_in_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     email = str(form.get("email") or "").strip()[:EMAIL_MAX]
     password = str(form.get("password") or "")[:PASSWORD_MAX]
     next_path = safe_next(str(form.get("next") or "/"))
+    expected = request.cookies.get(SIGN_IN_COOKIE) or ""
+    submitted = str(form.get("csrf") or "")
+    if not expected or not hmac.compare_digest(submitted.encode(), expected.encode()):
+        return message_page(
+            "Form refused",
+            "this sign-in form's security token (CSRF) is missing or wrong; open the sign-in "
+            "page again and sign in from there",
+            status_code=403,
+        )
     if not email or not password:
         return _sign_in_page(
-            next_path=next_path, email=email, error="enter your email and password", status_code=400
+            request,
+            next_path=next_path,
+            email=email,
+            error="enter your email and password",
+            status_code=400,
         )
     error: str | None = None
     # Committed whether or not it succeeds: a refusal records the failure (the lock-out).
@@ -135,7 +174,9 @@ async def sign_in_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         except SignInRefused as refused:
             error = refused.message
     if error is not None:
-        return _sign_in_page(next_path=next_path, email=email, error=error, status_code=401)
+        return _sign_in_page(
+            request, next_path=next_path, email=email, error=error, status_code=401
+        )
     return Redirect(
         next_path,
         status_code=SEE_OTHER,

@@ -25,6 +25,7 @@ from compound.platform.records.models import Activity, Company
 from tests.conftest import Tokens
 from tests.factories import make_company, make_note
 from tests.runtime_agents import PLANNER
+from tests.web.test_pages import sign_in
 
 PASSWORD = "password123"
 
@@ -44,9 +45,7 @@ async def browser(
 
 async def signed_in(client: httpx.AsyncClient, role: str) -> str:
     """Signs in as `role` and returns the session's CSRF token, read from the page."""
-    response = await client.post(
-        "/sign-in", data={"email": f"{role}@tests.example", "password": PASSWORD, "next": "/leads"}
-    )
+    response = await sign_in(client, role, next_path="/leads")
     assert response.status_code == 303, response.text
     page = await client.get("/leads")
     assert page.status_code == 200, page.text

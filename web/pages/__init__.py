@@ -23,6 +23,7 @@ from compound.web.pages.records import (
     people_page,
     person_page,
 )
+from compound.web.pages.runs import run_page, runs_page, undo_run_submit
 
 WEB_FOLDER = Path(__file__).resolve().parents[1]
 TEMPLATES = WEB_FOLDER / "templates"
@@ -40,6 +41,9 @@ PAGE_HANDLERS: list[HTTPRouteHandler] = [
     merge_companies_submit,
     people_page,
     person_page,
+    runs_page,
+    run_page,
+    undo_run_submit,
     *LEADS_PAGES,
 ]
 

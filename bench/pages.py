@@ -34,12 +34,13 @@ from compound.platform.auth import sessions
 from compound.platform.auth.actor import Actor
 from compound.platform.database import Database
 from compound.platform.embedded_postgres import start_embedded_postgres
+from compound.platform.pages import SESSION_COOKIE
 from compound.platform.records import companies, notes, people, tasks
 
 TARGET_P95_MS = 100.0
 TIMELINE_ENTRIES = 200
 WARM_UP_SECONDS = 15.0
-COOKIE = "compound_session"
+COOKIE = SESSION_COOKIE
 PASSWORD = secrets.token_urlsafe(16)
 
 

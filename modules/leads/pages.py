@@ -1,18 +1,16 @@
 """The leads pages: the pipeline board (moves with a rationale), a lead's detail, the batch
 ledgers of imported lists, and the ideal customer profile's settings form.
 
-Modules never import the web layer, so the little guard every page needs (who is visiting,
-the sign-in redirect, the CSRF check) is written here on the platform's sessions."""
+The guard every page needs (who is visiting, the sign-in redirect, the CSRF check) is the
+platform's (platform/pages.py), shared with the web layer's pages."""
 
 from __future__ import annotations
 
 import dataclasses
-import hmac
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final
-from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
@@ -36,15 +34,21 @@ from compound.modules.leads.service import (
     update_lead,
 )
 from compound.platform.auth.models import User
-from compound.platform.auth.sessions import Visitor, visitor
-from compound.platform.database import Database
+from compound.platform.auth.sessions import Visitor
 from compound.platform.email.models import Conversation
 from compound.platform.errors import CompoundError, NotFound, ValidationFailed
+from compound.platform.pages import (
+    SEE_OTHER,
+    can_write,
+    current_visitor,
+    database_of,
+    form_writer,
+    message_page,
+    sign_in_redirect,
+)
 from compound.platform.records.models import Company, Note
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-COOKIE = "compound_session"
-SEE_OTHER: Final = 303
 COLUMN_MAX = 50
 IMPORTS_PER_PAGE = 30
 NOTES_MAX = 5
@@ -54,51 +58,6 @@ MOVED = "Moved: the rationale is on the lead's timeline."
 VIEWERS_CANNOT = "viewers can read the pipeline and the settings, but not change them"
 STATUSES: Final = list(LeadStatus)
 ICP_LISTS: Final = ("sectors", "stages", "regions", "keywords")
-
-
-# --- the guard every page uses ------------------------------------------------------------
-
-
-def _database(request: Request[Any, Any, Any]) -> Database:
-    database: Database = request.app.state.database
-    return database
-
-
-async def _visitor(session: AsyncSession, request: Request[Any, Any, Any]) -> Visitor | None:
-    return await visitor(session, request.cookies.get(COOKIE))
-
-
-def _to_sign_in(request: Request[Any, Any, Any]) -> Redirect:
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return Redirect(f"/sign-in?{urlencode({'next': here})}", status_code=SEE_OTHER)
-
-
-def _message(title: str, message: str, *, status_code: int) -> Template:
-    return Template(
-        template_name="message.html",
-        context={"title": title, "message": message, "visitor": None},
-        status_code=status_code,
-    )
-
-
-def _csrf_refusal(signed_in: Visitor, submitted: str) -> Template | None:
-    if not submitted:
-        return _message(
-            "Form refused",
-            "this form was sent without its security token (CSRF); reload the page and try again",
-            status_code=403,
-        )
-    if not hmac.compare_digest(submitted.encode(), signed_in.csrf_token.encode()):
-        return _message(
-            "Form refused",
-            "this form's security token (CSRF) is wrong or expired; reload the page and try again",
-            status_code=403,
-        )
-    return None
-
-
-def _can_write(signed_in: Visitor) -> bool:
-    return signed_in.actor.has_scope("write")
 
 
 # --- the pipeline board ---------------------------------------------------------------------
@@ -218,7 +177,7 @@ async def _board(
             "visitor": signed_in,
             "active": "leads",
             "csrf": signed_in.csrf_token,
-            "can_write": _can_write(signed_in),
+            "can_write": can_write(signed_in),
             "columns": columns,
             "min_score": min_score_text or "",
             "flash": MOVED if flash == "moved" else None,
@@ -235,10 +194,10 @@ async def leads_board(
     flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Response[Any]:
     """The pipeline: one column per status, best score first."""
-    async with _database(request).session() as session:
-        signed_in = await _visitor(session, request)
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
         if signed_in is None:
-            return _to_sign_in(request)
+            return sign_in_redirect(request)
         return await _board(session, signed_in, min_score_text=min_score, flash=flash)
 
 
@@ -257,15 +216,12 @@ async def move_lead(
         "rationale": str(form.get("rationale") or "")[:RATIONALE_FORM_MAX],
     }
     from_detail = form.get("from") == "detail"
-    async with _database(request).session() as session:
-        signed_in = await _visitor(session, request)
-        if signed_in is None:
-            return Redirect("/sign-in?next=/leads", status_code=SEE_OTHER)
-        refusal = _csrf_refusal(signed_in, str(form.get("csrf") or ""))
-        if refusal is not None:
-            return refusal
-        if not _can_write(signed_in):
-            return _message("Not allowed", VIEWERS_CANNOT, status_code=403)
+    async with database_of(request).session() as session:
+        signed_in = await form_writer(
+            session, request, form, back="/leads", viewers_cannot=VIEWERS_CANNOT
+        )
+        if not isinstance(signed_in, Visitor):
+            return signed_in
         try:
             target = parse_status(drafts["to"], field="to")
             # A savepoint: a refused move leaves nothing behind, the session goes on.
@@ -323,7 +279,7 @@ async def _detail(
             "visitor": signed_in,
             "active": "leads",
             "csrf": signed_in.csrf_token,
-            "can_write": _can_write(signed_in),
+            "can_write": can_write(signed_in),
             "lead": lead,
             "company": company,
             "owner": owner,
@@ -341,14 +297,14 @@ async def lead_detail(
     request: Request[Any, Any, Any], lead_id: Annotated[uuid.UUID, PathParameter()]
 ) -> Response[Any]:
     """One lead: its company, status, score and rationale, owner, research and outreach."""
-    async with _database(request).session() as session:
-        signed_in = await _visitor(session, request)
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
         if signed_in is None:
-            return _to_sign_in(request)
+            return sign_in_redirect(request)
         try:
             return await _detail(session, signed_in, lead_id)
         except NotFound as error:
-            return _message("Not found", error.message, status_code=404)
+            return message_page("Not found", error.message, status_code=404)
 
 
 # --- the batch ledgers ----------------------------------------------------------------------
@@ -360,10 +316,10 @@ async def imports_page(
     after: Annotated[str | None, QueryParameter(max_length=1_000)] = None,
 ) -> Response[Any]:
     """Imported lists, newest first, each with its one-line summary and progress."""
-    async with _database(request).session() as session:
-        signed_in = await _visitor(session, request)
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
         if signed_in is None:
-            return _to_sign_in(request)
+            return sign_in_redirect(request)
         error: str | None = None
         try:
             page = await list_imports(session, first=IMPORTS_PER_PAGE, after=after)
@@ -389,14 +345,14 @@ async def import_page(
     request: Request[Any, Any, Any], import_id: Annotated[uuid.UUID, PathParameter()]
 ) -> Response[Any]:
     """One batch ledger, line by line."""
-    async with _database(request).session() as session:
-        signed_in = await _visitor(session, request)
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
         if signed_in is None:
-            return _to_sign_in(request)
+            return sign_in_redirect(request)
         try:
             ledger = await get_import(session, import_id)
         except NotFound as error:
-            return _message("Not found", error.message, status_code=404)
+            return message_page("Not found", error.message, status_code=404)
         return Template(
             template_name="leads/import.html",
             context={
@@ -435,7 +391,7 @@ def _icp_page(
             "visitor": signed_in,
             "active": "settings",
             "csrf": signed_in.csrf_token,
-            "can_write": _can_write(signed_in),
+            "can_write": can_write(signed_in),
             "drafts": drafts,
             "updated": updated,
             "saved": saved,
@@ -451,10 +407,10 @@ async def icp_form(
     flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Response[Any]:
     """The ideal customer profile: what fits, and the score a company needs to be researched."""
-    async with _database(request).session() as session:
-        signed_in = await _visitor(session, request)
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
         if signed_in is None:
-            return _to_sign_in(request)
+            return sign_in_redirect(request)
         icp = await get_icp(session)
         return _icp_page(
             signed_in, _icp_drafts(icp), updated=icp.updated_by, saved=flash == "saved"
@@ -482,15 +438,12 @@ async def icp_save(request: Request[Any, Any, Any]) -> Response[Any]:
         name: str(form.get(name) or "")[:ICP_FORM_MAX]
         for name in ("description", *ICP_LISTS, "threshold")
     }
-    async with _database(request).session() as session:
-        signed_in = await _visitor(session, request)
-        if signed_in is None:
-            return Redirect("/sign-in?next=/settings/icp", status_code=SEE_OTHER)
-        refusal = _csrf_refusal(signed_in, str(form.get("csrf") or ""))
-        if refusal is not None:
-            return refusal
-        if not _can_write(signed_in):
-            return _message("Not allowed", VIEWERS_CANNOT, status_code=403)
+    async with database_of(request).session() as session:
+        signed_in = await form_writer(
+            session, request, form, back="/settings/icp", viewers_cannot=VIEWERS_CANNOT
+        )
+        if not isinstance(signed_in, Visitor):
+            return signed_in
         try:
             threshold = _threshold(drafts["threshold"])
             async with session.begin_nested():

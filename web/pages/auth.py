@@ -1,94 +1,38 @@
-"""Signing in and out from a browser, and the guard every page uses: who is visiting, the
-redirect to the sign-in page when nobody is, and the CSRF check of every form post."""
+"""Signing in and out from a browser (the guard every page uses is platform/pages.py)."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Annotated, Any, Final
-from urllib.parse import urlencode
+from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from compound.platform.auth.sessions import (
-    EMAIL_MAX,
-    SignInRefused,
-    Visitor,
-    sign_in,
-    sign_out,
-    visitor,
-)
+from compound.platform.auth.sessions import EMAIL_MAX, SignInRefused, sign_in, sign_out, visitor
 from compound.platform.config import Settings
-from compound.platform.database import Database
+from compound.platform.pages import (
+    SEE_OTHER,
+    SESSION_COOKIE,
+    csrf_refusal,
+    current_visitor,
+    database_of,
+    message_page,
+    safe_next,
+    settings_of,
+)
 
-COOKIE = "compound_session"
 SIGN_IN_COOKIE = "compound_sign_in"
 """Before there is a session: the sign-in form's CSRF token, also sent as this cookie
 (double submit), so another site cannot sign a person in to an account of its choosing."""
 PASSWORD_MAX = 1_000
-SEE_OTHER: Final = 303
-
-
-def database_of(request: Request[Any, Any, Any]) -> Database:
-    database: Database = request.app.state.database
-    return database
-
-
-def settings_of(request: Request[Any, Any, Any]) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def current_visitor(session: AsyncSession, request: Request[Any, Any, Any]) -> Visitor | None:
-    """The signed-in person holding this request's cookie, or None."""
-    return await visitor(session, request.cookies.get(COOKIE))
-
-
-def safe_next(target: str | None) -> str:
-    """Only a path on this site: `next` must never send someone elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
-
-
-def sign_in_redirect(request: Request[Any, Any, Any]) -> Redirect:
-    """To the sign-in page, coming back here afterwards."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return Redirect(f"/sign-in?{urlencode({'next': safe_next(here)})}", status_code=SEE_OTHER)
-
-
-def message_page(title: str, message: str, *, status_code: int) -> Template:
-    return Template(
-        template_name="message.html",
-        context={"title": title, "message": message, "visitor": None},
-        status_code=status_code,
-    )
-
-
-def csrf_refusal(signed_in: Visitor, submitted: str | None) -> Template | None:
-    """A 403 page when the form's CSRF token is missing or not this session's."""
-    if not submitted:
-        return message_page(
-            "Form refused",
-            "this form was sent without its security token (CSRF); reload the page and try again",
-            status_code=403,
-        )
-    if not hmac.compare_digest(submitted.encode(), signed_in.csrf_token.encode()):
-        return message_page(
-            "Form refused",
-            "this form's security token (CSRF) is wrong or expired; reload the page and try again",
-            status_code=403,
-        )
-    return None
 
 
 def _session_cookie(settings: Settings, value: str, *, expired: bool = False) -> Cookie:
     return Cookie(
-        key=COOKIE,
+        key=SESSION_COOKIE,
         value=value,
         path="/",
         httponly=True,
@@ -187,7 +131,7 @@ async def sign_in_submit(request: Request[Any, Any, Any]) -> Response[Any]:
 @post("/sign-out", status_code=SEE_OTHER)
 async def sign_out_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     form = await request.form()
-    secret = request.cookies.get(COOKIE)
+    secret = request.cookies.get(SESSION_COOKIE)
     async with database_of(request).session() as session:
         signed_in = await visitor(session, secret)
         if signed_in is not None:

@@ -19,12 +19,12 @@ from compound.agents.inbox.service import Action, decide, items_of_groups, list_
 from compound.modules.leads.api import ledger_lines
 from compound.platform.auth.sessions import Visitor
 from compound.platform.errors import CompoundError, NotFound, PermissionDenied
-from compound.web.pages.auth import (
+from compound.platform.pages import (
     SEE_OTHER,
-    csrf_refusal,
+    can_write,
     current_visitor,
     database_of,
-    message_page,
+    form_writer,
     sign_in_redirect,
 )
 
@@ -149,7 +149,7 @@ async def _inbox(
         context={
             "visitor": signed_in,
             "csrf": signed_in.csrf_token,
-            "can_decide": signed_in.actor.has_scope("write"),
+            "can_decide": can_write(signed_in),
             "groups": groups,
             "task_count": total,
             "next_cursor": next_cursor,
@@ -215,14 +215,11 @@ async def decide_item(
         name: str(form.get(name) or "") for name in ("action", "answer", "reason", "arguments")
     }
     async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return Redirect("/sign-in?next=/inbox", status_code=SEE_OTHER)
-        refusal = csrf_refusal(signed_in, str(form.get("csrf") or ""))
-        if refusal is not None:
-            return refusal
-        if not signed_in.actor.has_scope("write"):
-            return message_page("Not allowed", VIEWERS_CANNOT, status_code=403)
+        signed_in = await form_writer(
+            session, request, form, back="/inbox", viewers_cannot=VIEWERS_CANNOT
+        )
+        if not isinstance(signed_in, Visitor):
+            return signed_in
         try:
             try:
                 action = Action(drafts["action"])

@@ -19,6 +19,15 @@ from compound.modules.leads.api import lead_of_company
 from compound.platform.auth.sessions import Visitor
 from compound.platform.email.service import ConversationFilter, list_conversations
 from compound.platform.errors import CompoundError, NotFound, PermissionDenied
+from compound.platform.pages import (
+    SEE_OTHER,
+    can_write,
+    current_visitor,
+    database_of,
+    form_writer,
+    message_page,
+    sign_in_redirect,
+)
 from compound.platform.records import lookups
 from compound.platform.records.companies import (
     CompanyFilter,
@@ -30,14 +39,6 @@ from compound.platform.records.lookups import RecordView
 from compound.platform.records.models import Company, Person
 from compound.platform.records.paging import RecordOrder
 from compound.platform.records.people import PersonFilter, list_people
-from compound.web.pages.auth import (
-    SEE_OTHER,
-    csrf_refusal,
-    current_visitor,
-    database_of,
-    message_page,
-    sign_in_redirect,
-)
 
 PAGE_SIZE: Final = 50
 CONVERSATIONS_SHOWN: Final = 50
@@ -242,7 +243,7 @@ async def _company_page(
         filter=ConversationFilter(company_id=company.id),
         with_total=False,
     )
-    can_edit = signed_in.actor.has_scope("write")
+    can_edit = can_write(signed_in)
     others: list[RecordView] = []
     if can_edit:
         choices = await list_companies(session, first=MERGE_CHOICES + 1, with_total=False)
@@ -301,14 +302,11 @@ async def edit_company(
     form = await request.form()
     drafts = {name: str(form.get(name) or "")[:FIELD_TEXT_MAX] for name in COMPANY_FIELDS}
     async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return Redirect(f"/sign-in?next=/companies/{company_id}", status_code=SEE_OTHER)
-        refusal = csrf_refusal(signed_in, str(form.get("csrf") or ""))
-        if refusal is not None:
-            return refusal
-        if not signed_in.actor.has_scope("write"):
-            return message_page("Not allowed", VIEWERS_CANNOT, status_code=403)
+        signed_in = await form_writer(
+            session, request, form, back=f"/companies/{company_id}", viewers_cannot=VIEWERS_CANNOT
+        )
+        if not isinstance(signed_in, Visitor):
+            return signed_in
         try:
             # A savepoint: a refused edit leaves nothing behind, the page can still be read.
             async with session.begin_nested():
@@ -348,14 +346,11 @@ async def merge_companies_submit(request: Request[Any, Any, Any]) -> Response[An
     """Keep one company and fold the other into it (people, notes, tasks, name as alias)."""
     form = await request.form()
     async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return Redirect("/sign-in?next=/companies", status_code=SEE_OTHER)
-        refusal = csrf_refusal(signed_in, str(form.get("csrf") or ""))
-        if refusal is not None:
-            return refusal
-        if not signed_in.actor.has_scope("write"):
-            return message_page("Not allowed", VIEWERS_CANNOT, status_code=403)
+        signed_in = await form_writer(
+            session, request, form, back="/companies", viewers_cannot=VIEWERS_CANNOT
+        )
+        if not isinstance(signed_in, Visitor):
+            return signed_in
         try:
             keep_id = _uuid_of(form.get("keep_id"), "keep_id")
             merge_id = _uuid_of(form.get("merge_id"), "merge_id")

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Final
 
 from litestar import Request, Response, get, post
 from litestar.params import PathParameter, QueryParameter
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -20,11 +20,11 @@ from compound.agents.runtime.service import child_runs, get_run, list_runs
 from compound.agents.runtime.undo import UndoReport, undo_run
 from compound.platform.auth.sessions import Visitor
 from compound.platform.errors import CompoundError, NotFound, PermissionDenied
-from compound.web.pages.auth import (
-    SEE_OTHER,
-    csrf_refusal,
+from compound.platform.pages import (
+    can_write,
     current_visitor,
     database_of,
+    form_writer,
     message_page,
     sign_in_redirect,
 )
@@ -163,7 +163,7 @@ async def _run_page(
             "visitor": signed_in,
             "active": "runs",
             "csrf": signed_in.csrf_token,
-            "can_undo": signed_in.actor.has_scope("write"),
+            "can_undo": can_write(signed_in),
             "run": run,
             "parent": parent,
             "root": root,
@@ -205,14 +205,11 @@ async def undo_run_submit(
     """Undo what the run and its descendants wrote; the run page with the report."""
     form = await request.form()
     async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return Redirect(f"/sign-in?next=/runs/{run_id}", status_code=SEE_OTHER)
-        refusal = csrf_refusal(signed_in, str(form.get("csrf") or ""))
-        if refusal is not None:
-            return refusal
-        if not signed_in.actor.has_scope("write"):
-            return message_page("Not allowed", VIEWERS_CANNOT, status_code=403)
+        signed_in = await form_writer(
+            session, request, form, back=f"/runs/{run_id}", viewers_cannot=VIEWERS_CANNOT
+        )
+        if not isinstance(signed_in, Visitor):
+            return signed_in
         try:
             # A savepoint: a refused undo leaves nothing behind, the session goes on.
             async with session.begin_nested():

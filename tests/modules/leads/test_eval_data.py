@@ -8,14 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPOSITORY_ROOT
 
 EVALS = REPOSITORY_ROOT / "modules" / "leads" / "evals"
 
 
-def run_check(folder: Path) -> str:
+def run_check(folder: Path, *arguments: str) -> str:
     result = subprocess.run(
-        [sys.executable, str(folder / "check.py")],
+        [sys.executable, str(folder / "check.py"), *arguments],
         capture_output=True,
         text=True,
         timeout=120,
@@ -34,6 +36,12 @@ def test_the_extraction_cases_pass_their_checks() -> None:
     )
     assert int(totals["emails"]) >= 15
     assert int(totals["candidates"]) >= 300
+
+
+@pytest.mark.parametrize("folder", ["extraction_dev", "extraction_holdout"])
+def test_the_dev_and_held_out_extraction_sets_pass_the_same_check(folder: str) -> None:
+    printed = run_check(EVALS / "extraction", str(EVALS / folder))
+    assert printed.rstrip().endswith("ok"), printed
 
 
 def test_the_resolution_crm_and_cases_pass_their_checks() -> None:

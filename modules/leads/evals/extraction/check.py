@@ -1,6 +1,7 @@
-"""Validate the deal-flow extraction cases in this folder and print their totals.
+"""Validate the deal-flow extraction cases in a folder (this one unless another is named:
+the dev and held-out sets beside it use the same format) and print their totals.
 
-Run from anywhere:  .venv/bin/python modules/leads/evals/extraction/check.py
+Run from anywhere:  .venv/bin/python modules/leads/evals/extraction/check.py [FOLDER]
 Standard library only. Exits 1 when a case is malformed.
 """
 
@@ -174,11 +175,11 @@ def check(path: Path, errors: list[str]) -> dict[str, Any] | None:
     }
 
 
-def main() -> int:
+def main(folder: Path = HERE) -> int:
     errors: list[str] = []
     warnings: list[str] = []
     cases = []
-    for path in sorted(HERE.glob("*.toml")):
+    for path in sorted(folder.glob("*.toml")):
         case = check(path, errors)
         if case:
             cases.append(case)
@@ -234,4 +235,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE))

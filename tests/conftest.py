@@ -186,6 +186,20 @@ class GraphQLClient:
 
 
 @pytest.fixture
+async def web_client(
+    test_database: Database, tokens: Tokens, settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A cookie-keeping client of the in-process app, as a browser uses the pages; users:
+    admin, member, viewer (see `tokens`)."""
+    from compound.web.app import create_app
+
+    app = create_app(settings=settings, database=test_database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://compound.test") as client:
+        yield client
+
+
+@pytest.fixture
 async def graphql(
     test_database: Database, tokens: Tokens, settings: Settings
 ) -> AsyncIterator[GraphQLClient]:

@@ -4,15 +4,11 @@ signing out ends the session; a screenshot of the Inbox is kept under var/screen
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -22,11 +18,8 @@ from compound.agents.runtime.tasks import advance_run_now
 from compound.platform.auth.actor import Actor
 from compound.platform.database import Database
 from tests.conftest import REPOSITORY_ROOT, LiveServer
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_FLAGS
+from tests.e2e.conftest import PASSWORD, new_member, run_async, sign_in
 from tests.runtime_agents import PLANNER, READER
-
-PASSWORD = "correct horse battery"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,12 +27,6 @@ class Waiting:
     question_id: uuid.UUID
     question: str
     approval_id: uuid.UUID
-
-
-def run_async(work: Callable[[], Awaitable[T]]) -> T:
-    """Runs a coroutine in a thread of its own: Playwright's sync API owns this thread's loop."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(work())).result()  # type: ignore[arg-type]
 
 
 async def _item_of_new_run(database: Database, agent: object, plan: dict[str, object]) -> InboxItem:
@@ -61,12 +48,7 @@ async def _item_of_new_run(database: Database, agent: object, plan: dict[str, ob
 
 @pytest.fixture(scope="module")
 def member(live_server: LiveServer) -> str:
-    email = f"inbox-{uuid.uuid4().hex[:8]}@example.com"
-    live_server.cli(
-        "user", "create", "--email", email, "--password", PASSWORD, "--role", "member",
-        "--name", "Ana Member",
-    )  # fmt: skip
-    return email
+    return new_member(live_server, "Ana Member")
 
 
 @pytest.fixture(scope="module")
@@ -87,21 +69,6 @@ def waiting(live_server: LiveServer) -> Waiting:
         return Waiting(question_id=asked.id, question=question, approval_id=approval.id)
 
     return run_async(make)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "Chromium is missing: `make install` installs it from Debian"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_person_signs_in_decides_in_the_inbox_and_signs_out(

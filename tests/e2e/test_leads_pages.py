@@ -5,30 +5,21 @@ board is kept under var/screenshots/)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from compound.modules.leads import service
 from compound.platform.auth.actor import Actor
 from compound.platform.database import Database
 from compound.platform.records.companies import create_company
 from tests.conftest import REPOSITORY_ROOT, LiveServer
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_FLAGS
-from tests.e2e.test_inbox import run_async, sign_in
-
-PASSWORD = "correct horse battery"
+from tests.e2e.conftest import PASSWORD, new_member, run_async, sign_in
 
 
 @pytest.fixture(scope="module")
 def member(live_server: LiveServer) -> str:
-    email = f"leads-{uuid.uuid4().hex[:8]}@example.com"
-    live_server.cli(
-        "user", "create", "--email", email, "--password", PASSWORD, "--role", "member",
-        "--name", "Lea Member",
-    )  # fmt: skip
-    return email
+    return new_member(live_server, "Lea Member")
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +40,6 @@ def lead(live_server: LiveServer) -> tuple[uuid.UUID, str]:
             await database.dispose()
 
     return run_async(make), name
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "Chromium is missing: `make install` installs it from Debian"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 def test_a_person_moves_a_lead_on_the_board_with_a_rationale(

@@ -13,20 +13,12 @@ from compound.platform.auth.actor import Actor
 from compound.platform.database import Database
 from compound.platform.records import companies, notes
 from tests.conftest import REPOSITORY_ROOT, LiveServer
-from tests.e2e.test_inbox import browser, run_async, sign_in
-
-__all__ = ["browser"]  # the module's Chromium, shared with the Inbox tests
-PASSWORD = "correct horse battery"
+from tests.e2e.conftest import PASSWORD, new_member, run_async, sign_in
 
 
 @pytest.fixture(scope="module")
 def member(live_server: LiveServer) -> str:
-    email = f"records-{uuid.uuid4().hex[:8]}@example.com"
-    live_server.cli(
-        "user", "create", "--email", email, "--password", PASSWORD, "--role", "member",
-        "--name", "Rea Records",
-    )  # fmt: skip
-    return email
+    return new_member(live_server, "Rea Records")
 
 
 @pytest.fixture(scope="module")

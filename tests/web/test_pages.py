@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -30,19 +28,6 @@ from tests.runtime_agents import PLANNER, READER
 
 PASSWORD = "password123"
 EMAIL_PLAN = {"steps": [["send_email", {"to": "ceo@example.com", "subject": "Re: intro"}]]}
-
-
-@pytest.fixture
-async def browser(
-    test_database: Database, tokens: Tokens, settings: Settings
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A cookie-keeping client of the in-process app; users: admin, member, viewer."""
-    from compound.web.app import create_app
-
-    app = create_app(settings=settings, database=test_database)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://compound.test") as client:
-        yield client
 
 
 async def sign_in(
@@ -100,62 +85,62 @@ async def advance_jobs(session: AsyncSession, run_id: uuid.UUID) -> int:
     return sum(1 for job in jobs.scalars() if job.message["kwargs"]["run_id"] == str(run_id))
 
 
-async def test_the_sign_in_page_renders(browser: httpx.AsyncClient) -> None:
-    response = await browser.get("/sign-in")
+async def test_the_sign_in_page_renders(web_client: httpx.AsyncClient) -> None:
+    response = await web_client.get("/sign-in")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert '<form method="post" action="/sign-in"' in response.text
     assert '<label for="email">Email</label>' in response.text
     assert '<label for="password">Password</label>' in response.text
-    assert (await browser.get("/static/app.css")).status_code == 200
+    assert (await web_client.get("/static/app.css")).status_code == 200
 
 
 async def test_a_wrong_password_says_so_and_the_fifth_failure_locks_the_address(
-    browser: httpx.AsyncClient,
+    web_client: httpx.AsyncClient,
 ) -> None:
     for _ in range(5):
-        refused = await sign_in(browser, "member", "not the password")
+        refused = await sign_in(web_client, "member", "not the password")
         assert refused.status_code == 401
         assert "wrong email or password" in refused.text
         assert 'value="member@tests.example"' in refused.text
-    locked = await sign_in(browser, "member")
+    locked = await sign_in(web_client, "member")
     assert locked.status_code == 401
     assert "too many failed sign-ins for this address: try again in 15 minutes" in locked.text
-    assert "compound_session" not in browser.cookies
+    assert "compound_session" not in web_client.cookies
 
 
 async def test_signing_in_sets_a_safe_cookie_and_goes_where_the_person_was_going(
-    browser: httpx.AsyncClient,
+    web_client: httpx.AsyncClient,
 ) -> None:
-    response = await sign_in(browser, "member")
+    response = await sign_in(web_client, "member")
     assert response.status_code == 303
     assert response.headers["location"] == "/inbox"
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("compound_session=")
     assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower() and "Secure" not in cookie
-    page = await browser.get("/")
+    page = await web_client.get("/")
     assert page.status_code == 200
     assert "member@tests.example" in page.text and "Sign out" in page.text
-    already = await browser.get("/sign-in", params={"next": "https://evil.example/"})
+    already = await web_client.get("/sign-in", params={"next": "https://evil.example/"})
     assert (already.status_code, already.headers["location"]) == (303, "/")
 
 
 async def test_somewhere_else_is_never_a_place_to_go_after_signing_in(
-    browser: httpx.AsyncClient,
+    web_client: httpx.AsyncClient,
 ) -> None:
     for target in ("//evil.example/x", "https://evil.example/", "javascript:alert(1)"):
-        response = await sign_in(browser, "member", next_path=target)
+        response = await sign_in(web_client, "member", next_path=target)
         assert response.headers["location"] == "/"
-        browser.cookies.clear()
+        web_client.cookies.clear()
 
 
-async def test_the_inbox_sends_a_stranger_to_sign_in(browser: httpx.AsyncClient) -> None:
+async def test_the_inbox_sends_a_stranger_to_sign_in(web_client: httpx.AsyncClient) -> None:
     for path, back in (("/inbox", "%2Finbox"), ("/", "%2F")):
-        response = await browser.get(path)
+        response = await web_client.get(path)
         assert response.status_code == 303
         assert response.headers["location"] == f"/sign-in?next={back}"
-    browser.cookies.set("compound_session", "made-up", domain="compound.test")
-    assert (await browser.get("/inbox")).status_code == 303
+    web_client.cookies.set("compound_session", "made-up", domain="compound.test")
+    assert (await web_client.get("/inbox")).status_code == 303
 
 
 async def test_a_cookie_secure_when_the_public_address_is_https(
@@ -172,44 +157,46 @@ async def test_a_cookie_secure_when_the_public_address_is_https(
 
 
 async def test_a_decision_without_the_right_csrf_token_is_refused_and_changes_nothing(
-    browser: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     item = await waiting_run(session, PLANNER, {"question": "Same company?"})
-    csrf = await signed_in(browser, "member")
+    csrf = await signed_in(web_client, "member")
     url = f"/inbox/items/{item.id}/decide"
-    missing = await browser.post(url, data={"action": "answer", "answer": "yes"})
+    missing = await web_client.post(url, data={"action": "answer", "answer": "yes"})
     assert missing.status_code == 403
     assert "without its security token (CSRF)" in missing.text
-    wrong = await browser.post(url, data={"action": "answer", "answer": "yes", "csrf": "x" + csrf})
+    wrong = await web_client.post(
+        url, data={"action": "answer", "answer": "yes", "csrf": "x" + csrf}
+    )
     assert wrong.status_code == 403
     assert "security token (CSRF) is wrong" in wrong.text
     assert await status_of(session, item.id) == "open"
-    sign_out = await browser.post("/sign-out", data={"csrf": "nope"})
+    sign_out = await web_client.post("/sign-out", data={"csrf": "nope"})
     assert sign_out.status_code == 403
-    assert (await browser.get("/inbox")).status_code == 200
+    assert (await web_client.get("/inbox")).status_code == 200
 
 
 async def test_answering_a_question_on_the_page_resumes_the_waiting_run(
-    browser: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     item = await waiting_run(session, PLANNER, {"question": "Same company?"})
-    csrf = await signed_in(browser, "member")
-    page = (await browser.get("/inbox")).text
+    csrf = await signed_in(web_client, "member")
+    page = (await web_client.get("/inbox")).text
     assert "Same company?" in page
     assert 'type="radio" name="answer" value="yes"' in page
     url = f"/inbox/items/{item.id}/decide"
 
-    wrong = await browser.post(url, data={"action": "answer", "answer": "perhaps", "csrf": csrf})
+    wrong = await web_client.post(url, data={"action": "answer", "answer": "perhaps", "csrf": csrf})
     assert wrong.status_code == 400
     assert "answer with one of: yes, no" in wrong.text
     assert await status_of(session, item.id) == "open"
 
-    done = await browser.post(url, data={"action": "answer", "answer": "no", "csrf": csrf})
+    done = await web_client.post(url, data={"action": "answer", "answer": "no", "csrf": csrf})
     assert done.status_code == 303
     assert done.headers["location"] == "/inbox?flash=answered"
     assert await status_of(session, item.id) == "answered"
     assert await advance_jobs(session, item.run_id) == 1
-    after = await browser.get(done.headers["location"])
+    after = await web_client.get(done.headers["location"])
     assert "Answered: the run carries on" in after.text
     assert "Same company?" not in after.text
     await drive(session)
@@ -218,18 +205,20 @@ async def test_answering_a_question_on_the_page_resumes_the_waiting_run(
 
 
 async def test_edit_then_approve_checks_the_arguments_and_resumes_the_run(
-    browser: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     item = await waiting_run(session, READER, EMAIL_PLAN)
-    csrf = await signed_in(browser, "admin")
-    page = (await browser.get("/inbox")).text
+    csrf = await signed_in(web_client, "admin")
+    page = (await web_client.get("/inbox")).text
     assert "<code>send_email</code>" in page
     assert "&#34;to&#34;: &#34;ceo@example.com&#34;" in page  # the arguments, pretty-printed
     url = f"/inbox/items/{item.id}/decide"
 
-    not_json = await browser.post(url, data={"action": "approve", "arguments": "{", "csrf": csrf})
+    not_json = await web_client.post(
+        url, data={"action": "approve", "arguments": "{", "csrf": csrf}
+    )
     assert not_json.status_code == 400 and "arguments: not valid JSON" in not_json.text
-    bad = await browser.post(
+    bad = await web_client.post(
         url, data={"action": "approve", "arguments": '{"to": "nope"}', "csrf": csrf}
     )
     assert bad.status_code == 400
@@ -238,7 +227,7 @@ async def test_edit_then_approve_checks_the_arguments_and_resumes_the_run(
     assert await status_of(session, item.id) == "open"
 
     edited = '{"to": "cto@example.com", "subject": "Re: intro"}'
-    done = await browser.post(url, data={"action": "approve", "arguments": edited, "csrf": csrf})
+    done = await web_client.post(url, data={"action": "approve", "arguments": edited, "csrf": csrf})
     assert (done.status_code, done.headers["location"]) == (303, "/inbox?flash=approved")
     approved = await session.get(InboxItem, item.id, populate_existing=True)
     assert approved is not None and approved.decision == {
@@ -246,22 +235,22 @@ async def test_edit_then_approve_checks_the_arguments_and_resumes_the_run(
     }
     assert approved.decided_by == "user:admin@tests.example"
     assert await advance_jobs(session, item.run_id) == 1
-    again = await browser.post(url, data={"action": "reject", "csrf": csrf})
+    again = await web_client.post(url, data={"action": "reject", "csrf": csrf})
     assert again.status_code == 400 and "already approved" in again.text
 
 
 async def test_reject_and_dismiss_close_items(
-    browser: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     question = await waiting_run(session, PLANNER, {"question": "Merge them?"})
     approval = await waiting_run(session, READER, EMAIL_PLAN)
-    csrf = await signed_in(browser, "member")
-    rejected = await browser.post(
+    csrf = await signed_in(web_client, "member")
+    rejected = await web_client.post(
         f"/inbox/items/{approval.id}/decide",
         data={"action": "reject", "reason": "not now", "csrf": csrf},
     )
     assert rejected.headers["location"] == "/inbox?flash=rejected"
-    dismissed = await browser.post(
+    dismissed = await web_client.post(
         f"/inbox/items/{question.id}/decide", data={"action": "dismiss", "csrf": csrf}
     )
     assert dismissed.headers["location"] == "/inbox?flash=dismissed"
@@ -269,26 +258,26 @@ async def test_reject_and_dismiss_close_items(
         "rejected",
         "dismissed",
     )
-    unknown = await browser.post(
+    unknown = await web_client.post(
         f"/inbox/items/{uuid.uuid4()}/decide", data={"action": "dismiss", "csrf": csrf}
     )
     assert unknown.status_code == 404
-    nonsense = await browser.post(
+    nonsense = await web_client.post(
         f"/inbox/items/{question.id}/decide", data={"action": "delete", "csrf": csrf}
     )
     assert nonsense.status_code == 400 and "choose one of" in nonsense.text
 
 
 async def test_a_viewer_sees_the_items_but_no_forms_and_cannot_decide(
-    browser: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     item = await waiting_run(session, PLANNER, {"question": "Same company?"})
-    csrf = await signed_in(browser, "viewer")
-    page = (await browser.get("/inbox")).text
+    csrf = await signed_in(web_client, "viewer")
+    page = (await web_client.get("/inbox")).text
     assert "Same company?" in page
     assert "/decide" not in page
     assert "you can read the Inbox, but not decide" in page
-    refused = await browser.post(
+    refused = await web_client.post(
         f"/inbox/items/{item.id}/decide", data={"action": "answer", "answer": "yes", "csrf": csrf}
     )
     assert refused.status_code == 403
@@ -297,7 +286,7 @@ async def test_a_viewer_sees_the_items_but_no_forms_and_cannot_decide(
 
 
 async def test_hostile_item_text_is_escaped(
-    browser: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     run = await runs.start_run(session, Actor.system("tests"), PLANNER, {"steps": []})
     await open_item(
@@ -313,8 +302,8 @@ async def test_hostile_item_text_is_escaped(
         ],
     )
     await session.commit()
-    await signed_in(browser, "member")
-    page = (await browser.get("/inbox")).text
+    await signed_in(web_client, "member")
+    page = (await web_client.get("/inbox")).text
     assert "<script>" not in page and "<img" not in page and "<b>label" not in page
     assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
@@ -322,7 +311,7 @@ async def test_hostile_item_text_is_escaped(
 
 
 async def test_a_lead_import_shows_its_ledger_line_over_its_group(
-    browser: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     item = await waiting_run(session, PLANNER, {"question": "Is Acme a fit?"})
     session.add(
@@ -339,34 +328,34 @@ async def test_a_lead_import_shows_its_ledger_line_over_its_group(
         )
     )
     await session.commit()
-    await signed_in(browser, "member")
-    page = (await browser.get("/inbox")).text
+    await signed_in(web_client, "member")
+    page = (await web_client.get("/inbox")).text
     assert "3 added, 1 already known and updated, 1 need you" in page
 
 
-async def test_a_forged_paging_cursor_is_a_clear_error(browser: httpx.AsyncClient) -> None:
-    await signed_in(browser, "member")
-    response = await browser.get("/inbox", params={"after": "not-a-cursor"})
+async def test_a_forged_paging_cursor_is_a_clear_error(web_client: httpx.AsyncClient) -> None:
+    await signed_in(web_client, "member")
+    response = await web_client.get("/inbox", params={"after": "not-a-cursor"})
     assert response.status_code == 400
     assert "Not done:" in response.text
 
 
-async def test_signing_out_ends_the_session(browser: httpx.AsyncClient) -> None:
-    csrf = await signed_in(browser, "member")
-    response = await browser.post("/sign-out", data={"csrf": csrf})
+async def test_signing_out_ends_the_session(web_client: httpx.AsyncClient) -> None:
+    csrf = await signed_in(web_client, "member")
+    response = await web_client.post("/sign-out", data={"csrf": csrf})
     assert (response.status_code, response.headers["location"]) == (303, "/sign-in")
-    assert "compound_session" not in browser.cookies
-    assert (await browser.get("/inbox")).status_code == 303
+    assert "compound_session" not in web_client.cookies
+    assert (await web_client.get("/inbox")).status_code == 303
 
 
-async def test_a_sign_in_without_the_forms_token_is_refused(browser: httpx.AsyncClient) -> None:
+async def test_a_sign_in_without_the_forms_token_is_refused(web_client: httpx.AsyncClient) -> None:
     # Another site posting our form (login CSRF) has neither the cookie nor the token.
-    forged = await browser.post(
+    forged = await web_client.post(
         "/sign-in", data={"email": "member@tests.example", "password": PASSWORD}
     )
     assert forged.status_code == 403 and "security token (CSRF)" in forged.text
-    await browser.get("/sign-in")  # now the cookie is there, but the field is not
-    forged = await browser.post(
+    await web_client.get("/sign-in")  # now the cookie is there, but the field is not
+    forged = await web_client.post(
         "/sign-in", data={"email": "member@tests.example", "password": PASSWORD, "csrf": "x"}
     )
     assert forged.status_code == 403 and "compound_session" not in forged.cookies

@@ -7,36 +7,19 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from compound.modules.leads.models import LeadStatus
 from compound.modules.leads.service import create_lead
 from compound.platform.auth.actor import Actor, AgentProvenance
-from compound.platform.config import Settings
-from compound.platform.database import Database
 from compound.platform.records import companies, notes, tasks
 from compound.platform.records.models import Company, Person
-from tests.conftest import Tokens
 from tests.factories import make_company, make_note, make_person, unique
 from tests.web.test_pages import sign_in, signed_in
 
 RUN_ID = uuid.UUID("00000000-0000-4000-8000-0000000000a7")
-
-
-@pytest.fixture
-async def client(
-    test_database: Database, tokens: Tokens, settings: Settings
-) -> AsyncIterator[httpx.AsyncClient]:
-    from compound.web.app import create_app
-
-    app = create_app(settings=settings, database=test_database)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://compound.test") as http:
-        yield http
 
 
 def researcher() -> Actor:
@@ -54,52 +37,52 @@ def names_in(page: str) -> list[str]:
     ]
 
 
-async def test_pages_send_a_stranger_to_sign_in(client: httpx.AsyncClient) -> None:
+async def test_pages_send_a_stranger_to_sign_in(web_client: httpx.AsyncClient) -> None:
     for path in ("/companies", "/people", f"/companies/{uuid.uuid4()}"):
-        response = await client.get(path)
+        response = await web_client.get(path)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/sign-in?next=")
 
 
 async def test_the_company_list_filters_sorts_and_pages(
-    client: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     prefix = unique("Pager")
     made = [await make_company(session, name=f"{prefix} {index:02d}") for index in range(52)]
     await make_company(session, name=unique("Elsewhere"))
-    await signed_in(client, "viewer")
+    await signed_in(web_client, "viewer")
 
-    first = await client.get("/companies", params={"q": prefix.lower()})
+    first = await web_client.get("/companies", params={"q": prefix.lower()})
     assert first.status_code == 200
     assert "52 companies" in first.text
     names = names_in(first.text)
     assert names == [f"{prefix} {index:02d}" for index in range(50)]
     match = re.search(r'href="(/companies\?[^"]+)" rel="next"', first.text)
     assert match is not None
-    second = await client.get(html.unescape(match.group(1)))
+    second = await web_client.get(html.unescape(match.group(1)))
     assert second.status_code == 200
     assert names_in(second.text) == [f"{prefix} 50", f"{prefix} 51"]
     assert 'rel="next"' not in second.text
 
-    newest = await client.get("/companies", params={"q": prefix, "sort": "created"})
+    newest = await web_client.get("/companies", params={"q": prefix, "sort": "created"})
     assert names_in(newest.text)[0] == made[-1].name
     assert 'value="created" selected' in newest.text
 
-    none = await client.get("/companies", params={"q": "no such company at all"})
+    none = await web_client.get("/companies", params={"q": "no such company at all"})
     assert "No companies with “no such company at all” in their name" in none.text
 
 
-async def test_a_bad_cursor_is_a_400_with_a_message(client: httpx.AsyncClient) -> None:
-    await signed_in(client, "member")
+async def test_a_bad_cursor_is_a_400_with_a_message(web_client: httpx.AsyncClient) -> None:
+    await signed_in(web_client, "member")
     for path in ("/companies", "/people"):
-        response = await client.get(path, params={"after": "not-a-cursor"})
+        response = await web_client.get(path, params={"after": "not-a-cursor"})
         assert response.status_code == 400
         assert "invalid cursor" in html.unescape(response.text)
         assert 'role="alert"' in response.text
 
 
 async def test_the_company_page_shows_people_notes_tasks_lead_and_the_timeline(
-    client: httpx.AsyncClient, session: AsyncSession, actor: Actor
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
 ) -> None:
     company = await make_company(session, name=unique("Detail Co "), domain="detail.example")
     person = await make_person(session, name="Grace Hopper", company=company)
@@ -115,9 +98,9 @@ async def test_the_company_page_shows_people_notes_tasks_lead_and_the_timeline(
     )
     await companies.update_company(session, actor, company.id, description="Builds robots")
     await session.commit()
-    await signed_in(client, "viewer")
+    await signed_in(web_client, "viewer")
 
-    page = await client.get(f"/companies/{company.id}")
+    page = await web_client.get(f"/companies/{company.id}")
     assert page.status_code == 200
     text = page.text
     assert company.name in text and "detail.example" in text and "Builds robots" in text
@@ -131,16 +114,16 @@ async def test_the_company_page_shows_people_notes_tasks_lead_and_the_timeline(
     # A viewer sees no edit or merge forms.
     assert "/edit" not in text and "/companies/merge" not in text
 
-    person_page = await client.get(f"/people/{person.id}")
+    person_page = await web_client.get(f"/people/{person.id}")
     assert person_page.status_code == 200
     assert f'href="/companies/{company.id}">{company.name}</a>' in person_page.text
     assert "Grace Hopper" in person_page.text and "@example.com" in person_page.text
-    people = await client.get("/people", params={"q": "grace hop"})
+    people = await web_client.get("/people", params={"q": "grace hop"})
     assert f'href="/people/{person.id}">Grace Hopper</a>' in people.text
 
 
 async def test_agent_written_values_carry_a_badge_naming_run_tool_source_and_confidence(
-    client: httpx.AsyncClient, session: AsyncSession, actor: Actor
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
 ) -> None:
     writer = researcher().citing(source={"url": "https://robots.example/about"}, confidence=0.8)
     company = await companies.create_company(
@@ -161,9 +144,9 @@ async def test_agent_written_values_carry_a_badge_naming_run_tool_source_and_con
     await make_note(session, company=company, body="A person's note")
     # A person rewrote the domain: that value is no longer the agent's.
     await companies.update_company(session, actor, company.id, domain="robots.example.org")
-    await signed_in(client, "member")
+    await signed_in(web_client, "member")
 
-    page = html.unescape((await client.get(f"/companies/{company.id}")).text)
+    page = html.unescape((await web_client.get(f"/companies/{company.id}")).text)
     titles = re.findall(r'class="agent-badge" title="([^"]+)"', page)
     company_title = (
         f"Written by agent tests.researcher · run {RUN_ID} · tool web.fetch · "
@@ -180,12 +163,12 @@ async def test_agent_written_values_carry_a_badge_naming_run_tool_source_and_con
 
 
 async def test_an_edit_with_a_bad_domain_shows_the_field_error_and_changes_nothing(
-    client: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     company = await make_company(session, name=unique("Edit Co "), domain="edit.example")
-    csrf = await signed_in(client, "member")
+    csrf = await signed_in(web_client, "member")
     url = f"/companies/{company.id}/edit"
-    bad = await client.post(
+    bad = await web_client.post(
         url,
         data={"csrf": csrf, "name": "Renamed", "domain": "not a domain", "description": "x"},
     )
@@ -197,7 +180,7 @@ async def test_an_edit_with_a_bad_domain_shows_the_field_error_and_changes_nothi
     assert stored is not None
     assert (stored.name, stored.domain, stored.description) == (company.name, "edit.example", None)
 
-    good = await client.post(
+    good = await web_client.post(
         url,
         data={"csrf": csrf, "name": "Renamed Co", "domain": "https://www.Renamed.example/x"},
     )
@@ -210,28 +193,28 @@ async def test_an_edit_with_a_bad_domain_shows_the_field_error_and_changes_nothi
         "renamed.example",
         None,
     )
-    shown = await client.get(good.headers["location"])
+    shown = await web_client.get(good.headers["location"])
     assert "Saved." in shown.text and "Renamed Co" in shown.text
 
 
 async def test_edits_without_csrf_or_by_a_viewer_are_refused(
-    client: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     company = await make_company(session, name=unique("Guarded "))
     url = f"/companies/{company.id}/edit"
-    csrf = await signed_in(client, "member")
-    missing = await client.post(url, data={"name": "Hacked"})
+    csrf = await signed_in(web_client, "member")
+    missing = await web_client.post(url, data={"name": "Hacked"})
     assert missing.status_code == 403
     assert "without its security token (CSRF)" in missing.text
-    wrong = await client.post(url, data={"name": "Hacked", "csrf": "x" + csrf})
+    wrong = await web_client.post(url, data={"name": "Hacked", "csrf": "x" + csrf})
     assert wrong.status_code == 403
 
-    client.cookies.clear()
-    viewer_csrf = await signed_in(client, "viewer")
-    refused = await client.post(url, data={"name": "Hacked", "csrf": viewer_csrf})
+    web_client.cookies.clear()
+    viewer_csrf = await signed_in(web_client, "viewer")
+    refused = await web_client.post(url, data={"name": "Hacked", "csrf": viewer_csrf})
     assert refused.status_code == 403
     assert "viewers cannot edit or merge records" in refused.text
-    merge = await client.post(
+    merge = await web_client.post(
         "/companies/merge",
         data={"csrf": viewer_csrf, "keep_id": str(company.id), "merge_id": str(uuid.uuid4())},
     )
@@ -241,17 +224,17 @@ async def test_edits_without_csrf_or_by_a_viewer_are_refused(
 
 
 async def test_merging_folds_one_company_into_the_other(
-    client: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     keep = await make_company(session, name=unique("Keep "))
     fold = await make_company(session, name=unique("Fold "), domain="fold.example")
     person = await make_person(session, company=fold)
-    csrf = await signed_in(client, "admin")
-    page = await client.get(f"/companies/{keep.id}")
+    csrf = await signed_in(web_client, "admin")
+    page = await web_client.get(f"/companies/{keep.id}")
     assert f'<option value="{fold.id}">{fold.name} (fold.example)</option>' in page.text
     assert f'<option value="{keep.id}">' not in page.text
 
-    merged = await client.post(
+    merged = await web_client.post(
         "/companies/merge",
         data={"csrf": csrf, "keep_id": str(keep.id), "merge_id": str(fold.id)},
     )
@@ -260,10 +243,10 @@ async def test_merging_folds_one_company_into_the_other(
     assert await session.get(Company, fold.id, populate_existing=True) is None
     moved = await session.get(Person, person.id, populate_existing=True)
     assert moved is not None and moved.company_id == keep.id
-    shown = (await client.get(merged.headers["location"])).text
+    shown = (await web_client.get(merged.headers["location"])).text
     assert "Merged:" in shown and fold.name in shown and "fold.example" in shown
 
-    again = await client.post(
+    again = await web_client.post(
         "/companies/merge",
         data={"csrf": csrf, "keep_id": str(keep.id), "merge_id": str(keep.id)},
     )
@@ -271,37 +254,39 @@ async def test_merging_folds_one_company_into_the_other(
     assert "cannot merge a company into itself" in again.text
 
 
-async def test_hostile_text_is_escaped(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_hostile_text_is_escaped(
+    web_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
     company = await make_company(
         session,
         name=unique("<img src=x onerror=alert(1)> "),
         description='<script>alert("pwned")</script>',
     )
     await make_note(session, company=company, body="<script>alert(2)</script>")
-    await signed_in(client, "member")
-    page = (await client.get(f"/companies/{company.id}")).text
+    await signed_in(web_client, "member")
+    page = (await web_client.get(f"/companies/{company.id}")).text
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;" in page
-    listed = (await client.get("/companies", params={"q": "<img"})).text
+    listed = (await web_client.get("/companies", params={"q": "<img"})).text
     assert "<img src=x" not in listed and "&lt;img src=x onerror=alert(1)&gt;" in listed
 
 
-async def test_an_unknown_id_is_a_404_page(client: httpx.AsyncClient) -> None:
-    await signed_in(client, "member")
+async def test_an_unknown_id_is_a_404_page(web_client: httpx.AsyncClient) -> None:
+    await signed_in(web_client, "member")
     missing = uuid.uuid4()
     for path, kind in ((f"/companies/{missing}", "company"), (f"/people/{missing}", "person")):
-        response = await client.get(path)
+        response = await web_client.get(path)
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("text/html")
         assert f"there is no {kind} with id {missing}" in response.text
 
 
 async def test_signing_in_then_listing_people_works_for_a_viewer(
-    client: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     await make_person(session, name=unique("Listed "))
-    response = await sign_in(client, "viewer")
+    response = await sign_in(web_client, "viewer")
     assert response.status_code == 303
-    people = await client.get("/people", params={"sort": "updated"})
+    people = await web_client.get("/people", params={"sort": "updated"})
     assert people.status_code == 200
     assert 'value="updated" selected' in people.text

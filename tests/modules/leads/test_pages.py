@@ -7,10 +7,8 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -19,28 +17,12 @@ from compound.agents.runtime import service as runs
 from compound.modules.leads import service
 from compound.modules.leads.models import IdealCustomerProfile, Lead, LeadImport, LeadStatus
 from compound.platform.auth.actor import Actor
-from compound.platform.config import Settings
-from compound.platform.database import Database
 from compound.platform.records.models import Activity, Company
-from tests.conftest import Tokens
 from tests.factories import make_company, make_note
 from tests.runtime_agents import PLANNER
 from tests.web.test_pages import sign_in
 
 PASSWORD = "password123"
-
-
-@pytest.fixture
-async def browser(
-    test_database: Database, tokens: Tokens, settings: Settings
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A cookie-keeping client of the in-process app; users: admin, member, viewer."""
-    from compound.web.app import create_app
-
-    app = create_app(settings=settings, database=test_database)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://compound.test") as client:
-        yield client
 
 
 async def signed_in(client: httpx.AsyncClient, role: str) -> str:
@@ -94,14 +76,14 @@ async def status_of(session: AsyncSession, lead_id: uuid.UUID) -> str:
 
 
 async def test_the_board_shows_each_lead_in_its_column_with_only_the_allowed_moves(
-    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
 ) -> None:
     acme, new = await make_lead(session, actor, name="Acme Robotics", score=81)
     _, engaged = await make_lead(session, actor, score=64, status=LeadStatus.ENGAGED)
     _, won = await make_lead(session, actor, score=90, status=LeadStatus.WON)
     _, low = await make_lead(session, actor, score=12)
-    await signed_in(browser, "member")
-    page = (await browser.get("/leads")).text
+    await signed_in(web_client, "member")
+    page = (await web_client.get("/leads")).text
     for status in LeadStatus:
         assert f'id="column-{status.value}"' in page
     new_card = card_of(page, new.id)
@@ -114,25 +96,25 @@ async def test_the_board_shows_each_lead_in_its_column_with_only_the_allowed_mov
     assert moves_of(card_of(page, won.id)) == []
     assert 'name="rationale" type="text" required' in new_card
 
-    filtered = (await browser.get("/leads", params={"min_score": "50"})).text
+    filtered = (await web_client.get("/leads", params={"min_score": "50"})).text
     assert f'id="lead-{new.id}"' in filtered and f'id="lead-{low.id}"' not in filtered
-    bad = await browser.get("/leads", params={"min_score": "lots"})
+    bad = await web_client.get("/leads", params={"min_score": "lots"})
     assert bad.status_code == 400 and "minimum score: a whole number" in bad.text
 
 
 async def test_a_move_with_a_rationale_moves_the_lead_and_is_on_its_timeline(
-    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
 ) -> None:
     _, lead = await make_lead(session, actor)
-    csrf = await signed_in(browser, "member")
-    moved = await browser.post(
+    csrf = await signed_in(web_client, "member")
+    moved = await web_client.post(
         f"/leads/{lead.id}/move",
         data={"csrf": csrf, "to": "qualified", "rationale": "Met the founders: strong fit"},
     )
     assert moved.status_code == 303
     assert moved.headers["location"] == f"/leads?flash=moved#lead-{lead.id}"
     assert await status_of(session, lead.id) == "qualified"
-    page = (await browser.get("/leads?flash=moved")).text
+    page = (await web_client.get("/leads?flash=moved")).text
     assert "Moved: the rationale is on the lead&#39;s timeline." in page
     assert f'id="lead-{lead.id}"' in column_of(page, "qualified")
     summaries = (
@@ -146,7 +128,7 @@ async def test_a_move_with_a_rationale_moves_the_lead_and_is_on_its_timeline(
         "new → qualified (Met the founders: strong fit)"
     ]
 
-    not_allowed = await browser.post(
+    not_allowed = await web_client.post(
         f"/leads/{lead.id}/move", data={"csrf": csrf, "to": "won", "rationale": "sure"}
     )
     assert not_allowed.status_code == 400
@@ -155,11 +137,11 @@ async def test_a_move_with_a_rationale_moves_the_lead_and_is_on_its_timeline(
 
 
 async def test_a_move_without_a_rationale_says_so_and_moves_nothing(
-    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
 ) -> None:
     _, lead = await make_lead(session, actor)
-    csrf = await signed_in(browser, "member")
-    refused = await browser.post(
+    csrf = await signed_in(web_client, "member")
+    refused = await web_client.post(
         f"/leads/{lead.id}/move", data={"csrf": csrf, "to": "researching", "rationale": "  "}
     )
     assert refused.status_code == 400
@@ -168,52 +150,52 @@ async def test_a_move_without_a_rationale_says_so_and_moves_nothing(
     assert 'aria-invalid="true"' in card_of(refused.text, lead.id)
     assert await status_of(session, lead.id) == "new"
 
-    from_detail = await browser.post(
+    from_detail = await web_client.post(
         f"/leads/{lead.id}/move", data={"csrf": csrf, "to": "researching", "from": "detail"}
     )
     assert from_detail.status_code == 400
     assert "Lead: " in from_detail.text and "needs a rationale" in from_detail.text
-    missing = await browser.post(
+    missing = await web_client.post(
         f"/leads/{uuid.uuid4()}/move", data={"csrf": csrf, "to": "researching", "rationale": "x"}
     )
     assert missing.status_code == 404
 
 
 async def test_a_move_without_the_csrf_token_or_by_a_viewer_is_refused(
-    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
 ) -> None:
     _, lead = await make_lead(session, actor)
     url = f"/leads/{lead.id}/move"
-    csrf = await signed_in(browser, "member")
-    missing = await browser.post(url, data={"to": "researching", "rationale": "why not"})
+    csrf = await signed_in(web_client, "member")
+    missing = await web_client.post(url, data={"to": "researching", "rationale": "why not"})
     assert missing.status_code == 403 and "(CSRF)" in missing.text
-    wrong = await browser.post(
+    wrong = await web_client.post(
         url, data={"csrf": csrf + "x", "to": "researching", "rationale": "why not"}
     )
     assert wrong.status_code == 403
     assert await status_of(session, lead.id) == "new"
 
-    browser.cookies.clear()
-    viewer_csrf = await signed_in(browser, "viewer")
-    page = (await browser.get("/leads")).text
+    web_client.cookies.clear()
+    viewer_csrf = await signed_in(web_client, "viewer")
+    page = (await web_client.get("/leads")).text
     assert "signed in as a viewer" in page
     assert moves_of(card_of(page, lead.id)) == []
-    refused = await browser.post(
+    refused = await web_client.post(
         url, data={"csrf": viewer_csrf, "to": "researching", "rationale": "why not"}
     )
     assert refused.status_code == 403 and "viewers can read" in refused.text
     assert await status_of(session, lead.id) == "new"
 
 
-async def test_a_stranger_is_sent_to_sign_in(browser: httpx.AsyncClient) -> None:
+async def test_a_stranger_is_sent_to_sign_in(web_client: httpx.AsyncClient) -> None:
     for path in ("/leads", f"/leads/{uuid.uuid4()}", "/imports", "/settings/icp"):
-        response = await browser.get(path)
+        response = await web_client.get(path)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/sign-in?next=%2F")
 
 
 async def test_the_lead_detail_shows_its_research_note_owner_and_outreach(
-    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
 ) -> None:
     company, lead = await make_lead(session, actor, name="Beta Labs", score=77)
     await make_note(
@@ -222,8 +204,8 @@ async def test_the_lead_detail_shows_its_research_note_owner_and_outreach(
         body="Research: Beta Labs\n\nWhat they do: payroll APIs\n\nSources:\n- the email",
     )
     await session.commit()
-    await signed_in(browser, "member")
-    page = await browser.get(f"/leads/{lead.id}")
+    await signed_in(web_client, "member")
+    page = await web_client.get(f"/leads/{lead.id}")
     assert page.status_code == 200
     assert "<h1>Lead: Beta Labs</h1>" in page.text
     assert f'<a href="/companies/{company.id}">Beta Labs</a>' in page.text
@@ -232,12 +214,12 @@ async def test_the_lead_detail_shows_its_research_note_owner_and_outreach(
     assert "unassigned" in page.text and "no outreach yet" in page.text
     assert moves_of(page.text) == ["researching", "qualified", "disqualified"]
     assert 'name="from" value="detail"' in page.text
-    missing = await browser.get(f"/leads/{uuid.uuid4()}")
+    missing = await web_client.get(f"/leads/{uuid.uuid4()}")
     assert missing.status_code == 404 and "no lead with id" in missing.text
 
 
 async def test_the_imports_list_shows_each_ledger_with_progress_and_its_line(
-    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
 ) -> None:
     company = await make_company(session, name="Gamma AI")
     run = await runs.start_run(session, actor, PLANNER, {"question": "x"})
@@ -262,27 +244,27 @@ async def test_the_imports_list_shows_each_ledger_with_progress_and_its_line(
         )
     )  # fmt: skip
     await session.commit()
-    await signed_in(browser, "member")
-    page = (await browser.get("/imports")).text
+    await signed_in(web_client, "member")
+    page = (await web_client.get("/imports")).text
     assert f'<a href="/imports/{run.id}">Demo day batch</a>' in page
     assert '<progress max="5" value="2" aria-label="2 of 5 researched">' in page
     assert "1 added, 0 already known and updated, 1 need you, 2/5 researched so far" in page
 
-    detail = await browser.get(f"/imports/{run.id}")
+    detail = await web_client.get(f"/imports/{run.id}")
     assert detail.status_code == 200
     assert f'<a href="/companies/{company.id}">Gamma AI</a>' in detail.text
     assert "two candidates" in detail.text and "needs you" in detail.text
     assert "score 20 &lt; 60" in detail.text
-    assert (await browser.get(f"/imports/{uuid.uuid4()}")).status_code == 404
+    assert (await web_client.get(f"/imports/{uuid.uuid4()}")).status_code == 404
 
 
 async def test_the_icp_form_saves_and_shows_a_field_error_without_saving(
-    browser: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    csrf = await signed_in(browser, "member")
-    form = await browser.get("/settings/icp")
+    csrf = await signed_in(web_client, "member")
+    form = await web_client.get("/settings/icp")
     assert form.status_code == 200 and '<label for="threshold">' in form.text
-    saved = await browser.post(
+    saved = await web_client.post(
         "/settings/icp",
         data={
             "csrf": csrf,
@@ -302,10 +284,10 @@ async def test_the_icp_form_saves_and_shows_a_field_error_without_saving(
         ["seed", "series a"],
         70,
     )
-    shown = (await browser.get("/settings/icp?flash=saved")).text
+    shown = (await web_client.get("/settings/icp?flash=saved")).text
     assert "Saved:" in shown and 'value="fintech, developer tools"' in shown
 
-    bad = await browser.post(
+    bad = await web_client.post(
         "/settings/icp",
         data={"csrf": csrf, "description": "changed", "sectors": "biotech", "threshold": "150"},
     )
@@ -313,7 +295,7 @@ async def test_the_icp_form_saves_and_shows_a_field_error_without_saving(
     assert 'id="error-threshold">threshold must be between 0 and 100; got 150' in bad.text
     assert 'id="threshold" name="threshold" type="number" min="0" max="100" value="150"' in bad.text
     assert 'value="biotech"' in bad.text  # what was typed is kept
-    not_a_number = await browser.post("/settings/icp", data={"csrf": csrf, "threshold": "high"})
+    not_a_number = await web_client.post("/settings/icp", data={"csrf": csrf, "threshold": "high"})
     assert not_a_number.status_code == 400 and "threshold: a whole number" in not_a_number.text
     icp = await session.get(IdealCustomerProfile, 1, populate_existing=True)
     assert icp is not None
@@ -322,32 +304,32 @@ async def test_the_icp_form_saves_and_shows_a_field_error_without_saving(
         ["fintech", "developer tools"],
         70,
     )
-    assert (await browser.post("/settings/icp", data={"threshold": "50"})).status_code == 403
+    assert (await web_client.post("/settings/icp", data={"threshold": "50"})).status_code == 403
 
 
 async def test_a_viewer_reads_the_icp_but_cannot_save_it(
-    browser: httpx.AsyncClient, session: AsyncSession
+    web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    csrf = await signed_in(browser, "viewer")
-    page = (await browser.get("/settings/icp")).text
+    csrf = await signed_in(web_client, "viewer")
+    page = (await web_client.get("/settings/icp")).text
     assert "<fieldset" in page and "disabled" in page and ">Save</button>" not in page
-    refused = await browser.post("/settings/icp", data={"csrf": csrf, "threshold": "10"})
+    refused = await web_client.post("/settings/icp", data={"csrf": csrf, "threshold": "10"})
     assert refused.status_code == 403
     icp = await session.get(IdealCustomerProfile, 1, populate_existing=True)
     assert icp is None or icp.threshold != 10
 
 
 async def test_hostile_text_in_a_rationale_or_a_name_is_escaped(
-    browser: httpx.AsyncClient, session: AsyncSession, actor: Actor
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
 ) -> None:
     hostile = "<script>alert('x')</script>"
     _, lead = await make_lead(session, actor, name=f"Evil {hostile} Inc", rationale=hostile)
-    csrf = await signed_in(browser, "member")
+    csrf = await signed_in(web_client, "member")
     for path in ("/leads", f"/leads/{lead.id}"):
-        page = (await browser.get(path)).text
+        page = (await web_client.get(path)).text
         assert "<script>" not in page
         assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
-    refused = await browser.post(
+    refused = await web_client.post(
         f"/leads/{lead.id}/move", data={"csrf": csrf, "to": "won", "rationale": hostile}
     )
     assert refused.status_code == 400 and "<script>" not in refused.text

@@ -34,6 +34,7 @@ from harness import percentile, run_bench, say  # bench/harness.py
 from job_queue import start_worker, stop_worker  # bench/job_queue.py
 from sqlalchemy import insert, select
 
+from compound.modules.leads.imports import summary_line
 from compound.modules.leads.models import LeadImport
 from compound.modules.leads.resolution import forget_embeddings
 from compound.modules.leads.resolution_eval import load_golden_crm, score_resolution
@@ -245,7 +246,7 @@ async def end_to_end(args: argparse.Namespace, url: str, data_dir: Path) -> dict
         )
         ledger = await wait_ledger(database, message_id, data_dir, limit=300)
         seconds = time.monotonic() - started
-        say(f"ledger done in {seconds:.1f} s: {ledger.summary}")
+        say(f"ledger done in {seconds:.1f} s: {summary_line(ledger)}")
     finally:
         stop_worker(worker)
         sink.stop()

@@ -205,20 +205,17 @@ async def settle_line(session: AsyncSession, import_id: uuid.UUID, line: LedgerL
     elif line.outcome is Outcome.KNOWN:
         values["known"] = col(LeadImport.known) + 1
     await session.execute(update(LeadImport).where(col(LeadImport.id) == import_id).values(values))
-    ledger = await get_import(session, import_id)
-    ledger.summary = summary_line(ledger)
 
 
 async def finish_ledger(
     session: AsyncSession, import_id: uuid.UUID, *, failed: Sequence[LedgerLine] = ()
 ) -> LeadImport:
-    """All runs are done: count the ones that failed without reporting, write the summary."""
+    """All runs are done: count the ones that failed without reporting, and close it."""
     for line in failed:
         await record_line(session, import_id, line)
     ledger = await get_import(session, import_id)
     ledger.state = ImportState.DONE.value
     ledger.finished_at = ledger.updated_at = utcnow()
-    ledger.summary = summary_line(ledger)
     await session.flush()
     return ledger
 

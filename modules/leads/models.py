@@ -189,7 +189,6 @@ class LeadImport(SQLModel, table=True):
     known: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     need_you: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     failed: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
-    summary: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     lines: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
     )

@@ -402,7 +402,7 @@ async def finish_import(context: RunContext, arguments: FinishImport) -> dict[st
         context.require_session(), arguments.import_id, failed=arguments.failed
     )
     return {
-        "summary": ledger.summary,
+        "summary": imports.summary_line(ledger),
         "found": ledger.found,
         "skipped": ledger.skipped,
         "added": ledger.added,

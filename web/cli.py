@@ -184,7 +184,7 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     from compound.agents.runtime.models import Engine
     from compound.web.jobs import load_actor_modules
 
-    load_actor_modules()
+    load_actor_modules(with_evals=True)
     gateway = model_gateway()
     if args.engine == "model" and not gateway.available:
         raise ValidationFailed(

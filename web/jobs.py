@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 
 from compound.modules.leads.api import AGENT_MODULES as LEADS_AGENT_MODULES
+from compound.modules.leads.api import EVAL_MODULES as LEADS_EVAL_MODULES
 
 # The runtime's actor, the modules that register agents (a run names its agent), and each
 # business module's `tasks` as it gains background work.
@@ -19,6 +20,10 @@ ACTOR_MODULES: tuple[str, ...] = (
 )
 
 
-def load_actor_modules() -> None:
-    for module in ACTOR_MODULES:
+EVAL_MODULES: tuple[str, ...] = LEADS_EVAL_MODULES
+"""Modules that register golden-case suites beyond those declared beside their agents."""
+
+
+def load_actor_modules(*, with_evals: bool = False) -> None:
+    for module in (*ACTOR_MODULES, *(EVAL_MODULES if with_evals else ())):
         importlib.import_module(module)

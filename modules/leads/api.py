@@ -11,11 +11,14 @@ from compound.modules.leads.pages import TEMPLATES as PAGE_TEMPLATES
 from compound.modules.leads.service import lead_of_company
 
 TABLE_MODULE = models
-AGENT_MODULES = ("compound.modules.leads.agents", "compound.modules.leads.evaluation")
-"""Modules that register the leads agents, their tools and eval suites (workers load them)."""
+AGENT_MODULES = ("compound.modules.leads.agents",)
+"""Modules that register the leads agents and their tools (workers and the app load them)."""
+EVAL_MODULES = ("compound.modules.leads.evaluation",)
+"""Modules that register the leads eval suites (only `compound eval` loads them)."""
 
 __all__ = [
     "AGENT_MODULES",
+    "EVAL_MODULES",
     "PAGE_HANDLERS",
     "PAGE_TEMPLATES",
     "TABLE_MODULE",

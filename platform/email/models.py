@@ -26,6 +26,7 @@ from sqlmodel import Field, SQLModel
 
 from compound.platform.models import (
     created_at_field,
+    embedding_field,
     id_field,
     optional_timestamp_field,
     updated_at_field,
@@ -108,6 +109,20 @@ class Message(SQLModel, table=True):
             postgresql_where=text("in_reply_to IS NOT NULL"),
         ),
         Index("ix_message_received_at_id", "received_at", "id"),
+        # The site search finds mail by meaning (platform/records/search.py) ...
+        Index(
+            "ix_message_embedding_hnsw",
+            "embedding",
+            postgresql_using="hnsw",
+            postgresql_with={"m": 16, "ef_construction": 64},
+            postgresql_ops={"embedding": "vector_cosine_ops"},
+        ),
+        # ... once the embedding backfill has found it (platform/records/embedding_backfill.py).
+        Index(
+            "ix_message_embedding_missing",
+            "received_at",
+            postgresql_where=text("embedding IS NULL AND state = 'processed'"),
+        ),
         CheckConstraint("state IN ('received', 'processed', 'unparseable')", name="state_known"),
         CheckConstraint("channel IN ('smtp', 'http', 'imap', 'outbound')", name="channel_known"),
     )
@@ -201,8 +216,18 @@ class Message(SQLModel, table=True):
     )
     # What the triage agent said, once it did: kind, ask, confidence, run id, route.
     triage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    # Of subject, sender and new text (message_embedding_text), filled in the background.
+    embedding: list[float] | None = embedding_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
+
+
+def message_embedding_text(message: Message) -> str:
+    """What a message means for search: its subject, who sent it, and what they wrote new
+    (without the quoted history that would make every reply in a thread look alike)."""
+    sender = " ".join(part for part in (message.from_name, message.from_address) if part)
+    body = message.new_text or message.text_body
+    return "\n".join(part for part in (message.subject, sender, body) if part) or "(empty)"
 
 
 class Attachment(SQLModel, table=True):

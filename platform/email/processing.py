@@ -119,7 +119,10 @@ async def process_message(
     message.state = MessageState.PROCESSED.value
     message.parse_error = None
     message.processed_at = message.updated_at = utcnow()
+    # For the site search; from the background batch, as the model is too slow here.
+    message.embedding = None
     await session.flush()
+    await embed_later(session)
     if message.channel != Channel.OUTBOUND.value:
         # Hooks act on mail that came in; what Compound sent is only kept in its thread.
         for hook in _after_processing:

@@ -6,7 +6,8 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,6 +22,7 @@ from compound.platform.errors import (
     Duplicate,
     NotAuthenticated,
     NotFound,
+    PermissionDenied,
     Required,
     TooLong,
     ValidationFailed,
@@ -33,6 +35,8 @@ MAX_PASSWORD_LENGTH = 1024
 MAX_TOKEN_LENGTH = 200
 # Writing last_used_at on every request would turn reads into writes; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+TOKENS_LISTED = 500
+USERS_LISTED = 1000
 
 _password_hasher = PasswordHasher()
 
@@ -153,6 +157,17 @@ async def create_token(
 ) -> tuple[ApiToken, str]:
     """Create a token; returns the row and the secret, which is never stored or shown again."""
     user = await user_by_email(session, user_email)
+    return await _issue_token(session, user, scopes=scopes, name=name, expires_in=expires_in)
+
+
+async def _issue_token(
+    session: AsyncSession,
+    user: User,
+    *,
+    scopes: Iterable[str],
+    name: str | None,
+    expires_in: timedelta | None,
+) -> tuple[ApiToken, str]:
     parsed_scopes = parse_scopes(scopes)
     label = (name or f"token for {user.email}").strip()
     if len(label) > 200:
@@ -179,6 +194,138 @@ async def revoke_token(session: AsyncSession, token_id: uuid.UUID) -> None:
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"no active token with id {token_id}", field="id")
+
+
+# --- what a signed-in person may do with tokens and users -----------------------------------
+
+
+@dataclass(frozen=True)
+class TokenListing:
+    """A token as its owner and admins see it: never the secret, nor its hash."""
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    owner_id: uuid.UUID
+    owner_email: str
+    owner_name: str
+
+
+def is_admin(actor: Actor) -> bool:
+    return actor.role == Role.ADMIN
+
+
+def require_admin(actor: Actor, doing: str) -> None:
+    if not is_admin(actor):
+        raise PermissionDenied(f"only admins can {doing}")
+
+
+def _user_of(actor: Actor) -> uuid.UUID:
+    if actor.user_id is None:
+        raise PermissionDenied("only a signed-in person has API tokens of their own")
+    return actor.user_id
+
+
+async def list_tokens(
+    session: AsyncSession, *, user_id: uuid.UUID | None = None, limit: int = TOKENS_LISTED
+) -> list[TokenListing]:
+    """Tokens newest first, with their owner; one person's when `user_id` is given."""
+    statement = (
+        select(ApiToken, User)
+        .join(User, col(User.id) == col(ApiToken.user_id))
+        .order_by(col(ApiToken.created_at).desc(), col(ApiToken.id))
+        .limit(limit)
+    )
+    if user_id is not None:
+        statement = statement.where(col(ApiToken.user_id) == user_id)
+    rows = (await session.execute(statement)).all()
+    return [
+        TokenListing(
+            id=token.id,
+            name=token.name,
+            prefix=token.prefix,
+            scopes=list(token.scopes),
+            created_at=token.created_at,
+            last_used_at=token.last_used_at,
+            expires_at=token.expires_at,
+            revoked_at=token.revoked_at,
+            owner_id=user.id,
+            owner_email=user.email,
+            owner_name=user.name,
+        )
+        for token, user in rows
+    ]
+
+
+async def tokens_visible_to(session: AsyncSession, actor: Actor) -> list[TokenListing]:
+    """Everyone's tokens for an admin; one's own for anybody else."""
+    if is_admin(actor):
+        return await list_tokens(session)
+    return await list_tokens(session, user_id=_user_of(actor))
+
+
+async def create_own_token(
+    session: AsyncSession, actor: Actor, *, scopes: Iterable[str], name: str | None = None
+) -> tuple[ApiToken, str]:
+    """A token for the signed-in person themselves. Viewers get none: a token outlives the
+    browser session and is easily leaked, and a viewer has nothing a token would add."""
+    user_id = _user_of(actor)
+    if actor.role == Role.VIEWER or not actor.has_scope("write"):
+        raise PermissionDenied("viewers cannot create API tokens; ask an admin")
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise PermissionDenied("this account cannot hold API tokens")
+    return await _issue_token(session, user, scopes=scopes, name=name, expires_in=None)
+
+
+async def revoke_token_as(session: AsyncSession, actor: Actor, token_id: uuid.UUID) -> None:
+    """Revoke a token: a member only their own, an admin anyone's, a viewer none."""
+    owner = await session.scalar(select(col(ApiToken.user_id)).where(col(ApiToken.id) == token_id))
+    if owner is None:
+        raise NotFound(f"no token with id {token_id}", field="id")
+    if not is_admin(actor):
+        if actor.role == Role.VIEWER or not actor.has_scope("write"):
+            raise PermissionDenied("viewers cannot revoke API tokens; ask an admin")
+        if owner != _user_of(actor):
+            raise PermissionDenied("you can revoke only your own tokens")
+    await revoke_token(session, token_id)
+
+
+async def list_users(session: AsyncSession, *, limit: int = USERS_LISTED) -> list[User]:
+    """Users by name, then email."""
+    statement = select(User).order_by(col(User.name), col(User.email)).limit(limit)
+    return list((await session.execute(statement)).scalars())
+
+
+async def set_role(session: AsyncSession, user_id: uuid.UUID, role: str) -> User:
+    """Give a user another role; the last active admin cannot stop being one."""
+    parsed = parse_role(role)
+    # Locking every active admin serializes two admins demoting each other at once.
+    admins = set(
+        (
+            await session.execute(
+                select(col(User.id))
+                .where(col(User.role) == Role.ADMIN.value, col(User.is_active).is_(True))
+                .with_for_update()
+            )
+        ).scalars()
+    )
+    user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}", field="user")
+    if parsed != Role.ADMIN and user.id in admins and len(admins) == 1:
+        raise ValidationFailed(
+            f"{user.email} is the last admin; make another user an admin first",
+            field="role",
+        )
+    user.role = parsed.value
+    await session.flush()
+    return user
 
 
 def actor_for_user(user: User, *, token: ApiToken | None = None) -> Actor:

@@ -9,7 +9,8 @@ from email import message_from_bytes
 from email.policy import compat32
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,10 +26,13 @@ from compound.platform.email.models import (
 from compound.platform.errors import NotFound
 from compound.platform.queue.service import enqueue
 from compound.platform.records.lookups import RecordView, by_ids, grouped_by, select_view
-from compound.platform.records.paging import Page, paginate
+from compound.platform.records.models import Person
+from compound.platform.records.paging import MAX_FILTER_LENGTH, Page, paginate
+from compound.platform.records.rules import optional_text
 from compound.platform.records.timeline import record_change
 
 MAX_PARTS = 200
+PARTICIPANTS_LISTED = 6
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,32 @@ class ConversationFilter:
     company_id: uuid.UUID | None = None
     person_id: uuid.UUID | None = None
     subject_contains: str | None = None
+    text_contains: str | None = None
+    """In the subject, or in a sender's or recipient's address or name (case-insensitive)."""
+
+
+def _matching_text(needle: str) -> Any:
+    """Conversations whose subject, or one of whose participants, contains `needle`."""
+    lowered = needle.lower()
+    by_participant = (
+        select(col(Message.conversation_id))
+        .join(MessageParticipant, col(MessageParticipant.message_id) == col(Message.id))
+        .outerjoin(Person, col(Person.id) == col(MessageParticipant.person_id))
+        .where(
+            or_(
+                func.lower(col(MessageParticipant.address)).contains(lowered, autoescape=True),
+                func.lower(col(Person.name)).contains(lowered, autoescape=True),
+            )
+        )
+    )
+    by_sender_name = select(col(Message.conversation_id)).where(
+        func.lower(col(Message.from_name)).contains(lowered, autoescape=True)
+    )
+    return or_(
+        func.lower(col(Conversation.subject)).contains(lowered, autoescape=True),
+        col(Conversation.id).in_(by_participant),
+        col(Conversation.id).in_(by_sender_name),
+    )
 
 
 async def list_conversations(
@@ -62,6 +92,9 @@ async def list_conversations(
             .where(col(MessageParticipant.person_id) == filter.person_id)
         )
         statement = statement.where(col(Conversation.id).in_(involved))
+    needle = optional_text(filter.text_contains, field="textContains", max_length=MAX_FILTER_LENGTH)
+    if needle:
+        statement = statement.where(_matching_text(needle))
     return await paginate(
         session,
         statement,
@@ -105,6 +138,65 @@ async def participants_of_messages(
     session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> list[list[RecordView]]:
     return await grouped_by(session, MessageParticipant, "message_id", ids, order_by="role")
+
+
+async def participants_of_conversations(
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, limit: int = PARTICIPANTS_LISTED
+) -> list[list[RecordView]]:
+    """For each conversation, its distinct senders and recipients (address, person_id,
+    total: how many there are in all), the first to appear first, at most `limit` each."""
+    first_seen = func.min(col(Message.sort_at))
+    grouped = (
+        select(
+            col(Message.conversation_id).label("conversation_id"),
+            col(MessageParticipant.address).label("address"),
+            col(MessageParticipant.person_id).label("person_id"),
+            func.row_number()
+            .over(
+                partition_by=col(Message.conversation_id),
+                order_by=(first_seen, col(MessageParticipant.address)),
+            )
+            .label("rank"),
+            func.count().over(partition_by=col(Message.conversation_id)).label("total"),
+        )
+        .join(MessageParticipant, col(MessageParticipant.message_id) == col(Message.id))
+        .where(col(Message.conversation_id).in_(set(ids)))
+        .group_by(
+            col(Message.conversation_id),
+            col(MessageParticipant.address),
+            col(MessageParticipant.person_id),
+        )
+        .subquery()
+    )
+    statement = (
+        select(grouped)
+        .where(grouped.c.rank <= limit)
+        .order_by(grouped.c.conversation_id, grouped.c.rank)
+    )
+    groups: dict[uuid.UUID, list[RecordView]] = {}
+    for row in (await session.execute(statement)).all():
+        groups.setdefault(row.conversation_id, []).append(row)
+    return [groups.get(key, []) for key in ids]
+
+
+async def triage_of_conversations(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> list[dict[str, Any] | None]:
+    """For each conversation, the triage verdict of its latest triaged message (or None)."""
+    statement = (
+        select(col(Message.conversation_id), col(Message.triage))
+        .where(col(Message.conversation_id).in_(set(ids)))
+        # JSON null and SQL NULL alike mean "not triaged".
+        .where(func.jsonb_typeof(col(Message.triage)) == "object")
+        .order_by(
+            col(Message.conversation_id),
+            col(Message.sort_at).desc(),
+            col(Message.received_at).desc(),
+        )
+        .ext(distinct_on(col(Message.conversation_id)))
+    )
+    found = {row.conversation_id: row.triage for row in (await session.execute(statement)).all()}
+    return [found.get(key) for key in ids]
 
 
 @dataclass(frozen=True)

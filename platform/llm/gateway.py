@@ -147,13 +147,19 @@ def cost_of(prices: Mapping[str, ModelPrice], model: str, prompt: int, completio
     return (prompt * price.input + completion * price.output) / 1_000_000
 
 
+def endpoint_configured(settings: Settings) -> bool:
+    """Whether agents reach a model: a base URL, or a key alone (then OpenAI's own API).
+    Without either, every agent runs its offline engine."""
+    return bool(settings.openai_base_url or settings.openai_api_key)
+
+
 class ModelGateway:
     """Chat completions through the `openai` client against any OpenAI-compatible endpoint."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._client: AsyncOpenAI | None = None
-        if settings.openai_base_url or settings.openai_api_key:
+        if endpoint_configured(settings):
             key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "none"
             # Retries are ours (below) so each attempt is timed, priced and recorded.
             self._client = AsyncOpenAI(

@@ -33,6 +33,7 @@ from compound.modules.leads.models import ImportSource, ImportState, LeadImport
 from compound.modules.leads.resolution import website
 from compound.platform.clock import utcnow
 from compound.platform.errors import NotFound, ValidationFailed
+from compound.platform.events import INBOX_CHANNEL, publish
 from compound.platform.normalize import company_name_key
 from compound.platform.records.lookups import select_view
 from compound.platform.records.models import COMPANY_NAME_MAX
@@ -146,6 +147,11 @@ async def list_imports(
     )
 
 
+async def _changed(session: AsyncSession, import_id: uuid.UUID) -> None:
+    """Live views (the Inbox's ledger line, the import page) refetch when this commits."""
+    await publish(session, INBOX_CHANNEL, {"type": "ledger_changed", "id": str(import_id)})
+
+
 async def record_triaged(
     session: AsyncSession,
     import_id: uuid.UUID,
@@ -168,6 +174,7 @@ async def record_triaged(
             updated_at=utcnow(),
         )
     )
+    await _changed(session, import_id)
 
 
 async def record_line(session: AsyncSession, import_id: uuid.UUID, line: LedgerLine) -> None:
@@ -188,6 +195,7 @@ async def record_line(session: AsyncSession, import_id: uuid.UUID, line: LedgerL
     elif line.outcome is Outcome.FAILED:
         counts["failed"] = col(LeadImport.failed) + 1
     await session.execute(update(LeadImport).where(col(LeadImport.id) == import_id).values(counts))
+    await _changed(session, import_id)
 
 
 async def settle_line(session: AsyncSession, import_id: uuid.UUID, line: LedgerLine) -> None:
@@ -205,6 +213,7 @@ async def settle_line(session: AsyncSession, import_id: uuid.UUID, line: LedgerL
     elif line.outcome is Outcome.KNOWN:
         values["known"] = col(LeadImport.known) + 1
     await session.execute(update(LeadImport).where(col(LeadImport.id) == import_id).values(values))
+    await _changed(session, import_id)
 
 
 async def finish_ledger(
@@ -217,6 +226,7 @@ async def finish_ledger(
     ledger.state = ImportState.DONE.value
     ledger.finished_at = ledger.updated_at = utcnow()
     await session.flush()
+    await _changed(session, import_id)
     return ledger
 
 

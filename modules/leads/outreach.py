@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from compound.agents.inbox.models import InboxItem, ItemKind, ItemStatus
 from compound.agents.runtime.agent import Agent, Budget, register
 from compound.agents.runtime.context import ActionRejected, RunContext
+from compound.agents.runtime.models import AgentRun, RunState
 from compound.agents.runtime.service import start_run
 from compound.agents.runtime.tools import Effect, tool
 from compound.modules.leads import service
@@ -23,7 +29,7 @@ from compound.platform.config import get_settings
 from compound.platform.email import replies
 from compound.platform.email.models import Conversation, Message
 from compound.platform.email.processing import on_processed
-from compound.platform.errors import ValidationFailed
+from compound.platform.errors import NotFound, ValidationFailed
 from compound.platform.normalize import normalize_email
 from compound.platform.records.companies import get_company
 from compound.platform.records.models import Person, PersonEmail
@@ -221,6 +227,161 @@ async def start_outreach(
         OutreachBatch(title=title[:300], lead_ids=list(dict.fromkeys(lead_ids))),
     )
     return run.id
+
+
+class DraftState(StrEnum):
+    """Where one lead's outreach draft is, from the drafting run to the sent email."""
+
+    DRAFTING = "drafting"
+    WAITING = "waiting for approval"
+    SENDING = "approved, sending"
+    SENT = "sent"
+    NOT_SENT = "approved, not sent"
+    REJECTED = "rejected"
+    DISMISSED = "dismissed"
+    NOT_DRAFTED = "not drafted"
+
+
+OPEN_DRAFT_STATES: frozenset[DraftState] = frozenset({DraftState.DRAFTING, DraftState.WAITING})
+UNFINISHED = (RunState.QUEUED.value, RunState.RUNNING.value, RunState.WAITING.value)
+DRAFTS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class OutreachDraft:
+    """One drafting run for a lead and, once it proposed an email, its Inbox approval."""
+
+    run_id: uuid.UUID
+    item_id: uuid.UUID | None
+    state: DraftState
+    to: str
+    subject: str
+    text: str
+    detail: str
+    """Why it was not sent (the run's error, the rejection's reason), or who decided."""
+    created_at: datetime
+
+
+def _draft_state(run: Any, item: Any) -> DraftState:
+    if item is None:
+        if run.state in (RunState.DONE.value, RunState.FAILED.value):
+            return DraftState.NOT_DRAFTED
+        return DraftState.DRAFTING
+    status = ItemStatus(item.status)
+    if status is ItemStatus.OPEN:
+        return DraftState.WAITING
+    if status is ItemStatus.APPROVED:
+        if run.state == RunState.DONE.value and (run.output or {}).get("sent") is True:
+            return DraftState.SENT
+        return DraftState.NOT_SENT if run.state == RunState.FAILED.value else DraftState.SENDING
+    return DraftState.REJECTED if status is ItemStatus.REJECTED else DraftState.DISMISSED
+
+
+def _draft_detail(state: DraftState, run: Any, item: Any) -> str:
+    decision = (item.decision or {}) if item is not None else {}
+    if state is DraftState.NOT_DRAFTED:
+        return str(run.error or (run.output or {}).get("detail") or "")
+    if state is DraftState.NOT_SENT:
+        return str(run.error or "")
+    if state in (DraftState.REJECTED, DraftState.DISMISSED):
+        reason = str(decision.get("reason") or "")
+        return f"by {item.decided_by}" + (f": {reason}" if reason else "")
+    if state in (DraftState.SENT, DraftState.SENDING):
+        return f"approved by {item.decided_by}"
+    return ""
+
+
+async def outreach_drafts(
+    session: AsyncSession, lead_id: uuid.UUID, *, limit: int = DRAFTS_SHOWN
+) -> list[OutreachDraft]:
+    """A lead's outreach drafts, newest first: what each proposes (as approved, if a person
+    edited it) and where it is. The run's input names the lead, not the proposal, which a
+    person may edit in the Inbox."""
+    runs = (
+        select(AgentRun)
+        .where(col(AgentRun.agent) == DRAFT_OUTREACH.name)
+        .where(col(AgentRun.input)["lead_id"].astext == str(lead_id))
+        .order_by(col(AgentRun.created_at).desc(), col(AgentRun.id).desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(runs, InboxItem)  # type: ignore[call-overload]
+        .outerjoin(
+            InboxItem,
+            (col(InboxItem.run_id) == runs.c.id)
+            # Approvals always wait at a step: this lets the (run, step) index serve the join.
+            & col(InboxItem.step_position).is_not(None)
+            & (col(InboxItem.kind) == ItemKind.APPROVAL.value)
+            & (col(InboxItem.proposal)["tool"].astext == send_outreach.name),
+        )
+        .order_by(runs.c.created_at.desc(), runs.c.id.desc(), col(InboxItem.created_at).desc())
+    )
+    # A batch not yet advanced has not started its drafts: they are on their way all the same.
+    batches = await session.execute(
+        select(col(AgentRun.id), col(AgentRun.created_at))
+        .where(col(AgentRun.agent) == OUTREACH_BATCH.name)
+        .where(col(AgentRun.state).in_(UNFINISHED))
+        .where(col(AgentRun.input)["lead_ids"].contains([str(lead_id)]))
+        .order_by(col(AgentRun.created_at).desc())
+        .limit(1)
+    )
+    drafts = [
+        OutreachDraft(
+            run_id=batch.id,
+            item_id=None,
+            state=DraftState.DRAFTING,
+            to="",
+            subject="",
+            text="",
+            detail="",
+            created_at=batch.created_at,
+        )
+        for batch in batches
+    ]
+    for row in rows:
+        item: InboxItem | None = row.InboxItem
+        state = _draft_state(row, item)
+        proposal = (item.proposal or {}).get("arguments", {}) if item is not None else {}
+        arguments = (item.decision or {}).get("arguments") if item is not None else None
+        email = arguments if isinstance(arguments, dict) else proposal
+        drafts.append(
+            OutreachDraft(
+                run_id=row.id,
+                item_id=item.id if item is not None else None,
+                state=state,
+                to=str(email.get("to") or ""),
+                subject=str(email.get("subject") or ""),
+                text=str(email.get("text") or ""),
+                detail=_draft_detail(state, row, item),
+                created_at=item.created_at if item is not None else row.created_at,
+            )
+        )
+    return drafts
+
+
+async def draft_outreach_to(session: AsyncSession, actor: Actor, lead_id: uuid.UUID) -> uuid.UUID:
+    """Have a first outreach drafted for one qualified lead, unless one is already on its way
+    (drafting, or waiting for approval): a second click must not send two emails."""
+    # Locked: two clicks at once are taken one after the other, and the second one is refused.
+    lead = (
+        await session.execute(select(Lead).where(col(Lead.id) == lead_id).with_for_update())
+    ).scalar_one_or_none()
+    if lead is None:
+        raise NotFound(f"no lead with id {lead_id}", field="id")
+    if LeadStatus(lead.status) is not LeadStatus.QUALIFIED:
+        raise ValidationFailed(
+            f"a first outreach goes to a qualified lead; this one is {lead.status}",
+            field="leadId",
+        )
+    pending = [d for d in await outreach_drafts(session, lead_id) if d.state in OPEN_DRAFT_STATES]
+    if pending:
+        raise ValidationFailed(
+            f"an outreach draft for this lead is already {pending[0].state.value}",
+            field="leadId",
+        )
+    company = await get_company(session, lead.company_id)
+    return await start_outreach(session, actor, title=company.name, lead_ids=[lead_id])
 
 
 @tool(effect=Effect.WRITE)

@@ -1,5 +1,6 @@
-"""The leads pages: the pipeline board (moves with a rationale), a lead's detail, the batch
-ledgers of imported lists, and the ideal customer profile's settings form.
+"""The leads pages: the pipeline board (moves with a rationale, by button or by dragging a
+card: web/static/board.js), a lead's detail with its outreach drafts, the batch ledgers of
+imported lists, and the ideal customer profile's settings form.
 
 The guard every page needs (who is visiting, the sign-in redirect, the CSRF check) is the
 platform's (platform/pages.py), shared with the web layer's pages."""
@@ -22,6 +23,12 @@ from sqlmodel import col
 
 from compound.modules.leads.imports import LedgerLine, get_import, list_imports, summary_line
 from compound.modules.leads.models import Lead, LeadStatus
+from compound.modules.leads.outreach import (
+    OPEN_DRAFT_STATES,
+    DraftState,
+    draft_outreach_to,
+    outreach_drafts,
+)
 from compound.modules.leads.service import (
     MOVES,
     LeadFilter,
@@ -55,6 +62,10 @@ NOTES_MAX = 5
 RATIONALE_FORM_MAX = 5_000
 ICP_FORM_MAX = 20_000
 MOVED = "Moved: the rationale is on the lead's timeline."
+DETAIL_FLASHES: Final = {
+    "moved": MOVED,
+    "drafting": "Drafting: the email will wait for your approval in the Inbox before it is sent.",
+}
 VIEWERS_CANNOT = "viewers can read the pipeline and the settings, but not change them"
 STATUSES: Final = list(LeadStatus)
 ICP_LISTS: Final = ("sectors", "stages", "regions", "keywords")
@@ -238,7 +249,9 @@ async def move_lead(
                     session, signed_in, lead_id, problem=problem, status_code=_status_of(error)
                 )
             return await _board(session, signed_in, problem=problem, status_code=_status_of(error))
-    target_page = f"/leads/{lead_id}" if from_detail else f"/leads?flash=moved#lead-{lead_id}"
+    target_page = (
+        f"/leads/{lead_id}?flash=moved" if from_detail else f"/leads?flash=moved#lead-{lead_id}"
+    )
     return Redirect(target_page, status_code=SEE_OTHER)
 
 
@@ -250,10 +263,12 @@ async def _detail(
     signed_in: Visitor,
     lead_id: uuid.UUID,
     *,
+    flash: str | None = None,
     problem: Problem | None = None,
     status_code: int = 200,
 ) -> Template:
     lead: Lead = await get_lead(session, lead_id)
+    drafts = await outreach_drafts(session, lead_id)
     company = await session.get(Company, lead.company_id)
     owner = await session.get(User, lead.owner_user_id) if lead.owner_user_id else None
     conversation = (
@@ -286,6 +301,12 @@ async def _detail(
             "conversation": conversation,
             "notes": notes,
             "moves": _moves_of(lead.status),
+            "drafts": drafts,
+            "can_draft": LeadStatus(lead.status) is LeadStatus.QUALIFIED
+            and not any(draft.state in OPEN_DRAFT_STATES for draft in drafts),
+            "sent": DraftState.SENT,
+            "waiting": DraftState.WAITING,
+            "flash": DETAIL_FLASHES.get(flash or ""),
             "problem": problem,
         },
         status_code=status_code,
@@ -294,7 +315,9 @@ async def _detail(
 
 @get("/leads/{lead_id:uuid}", name="lead_detail")
 async def lead_detail(
-    request: Request[Any, Any, Any], lead_id: Annotated[uuid.UUID, PathParameter()]
+    request: Request[Any, Any, Any],
+    lead_id: Annotated[uuid.UUID, PathParameter()],
+    flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Response[Any]:
     """One lead: its company, status, score and rationale, owner, research and outreach."""
     async with database_of(request).session() as session:
@@ -302,9 +325,32 @@ async def lead_detail(
         if signed_in is None:
             return sign_in_redirect(request)
         try:
-            return await _detail(session, signed_in, lead_id)
+            return await _detail(session, signed_in, lead_id, flash=flash)
         except NotFound as error:
             return message_page("Not found", error.message, status_code=404)
+
+
+@post("/leads/{lead_id:uuid}/outreach", name="draft_lead_outreach", status_code=SEE_OTHER)
+async def draft_lead_outreach(
+    request: Request[Any, Any, Any], lead_id: Annotated[uuid.UUID, PathParameter()]
+) -> Response[Any]:
+    """Have a first outreach email drafted for a qualified lead; it waits in the Inbox."""
+    form = await request.form()
+    async with database_of(request).session() as session:
+        signed_in = await form_writer(
+            session, request, form, back=f"/leads/{lead_id}", viewers_cannot=VIEWERS_CANNOT
+        )
+        if not isinstance(signed_in, Visitor):
+            return signed_in
+        try:
+            async with session.begin_nested():
+                await draft_outreach_to(session, signed_in.actor, lead_id)
+        except NotFound as error:
+            return message_page("Not found", error.message, status_code=404)
+        except CompoundError as error:
+            problem = Problem(message=error.message, field="outreach", lead_id=lead_id)
+            return await _detail(session, signed_in, lead_id, problem=problem, status_code=400)
+    return Redirect(f"/leads/{lead_id}?flash=drafting#outreach", status_code=SEE_OTHER)
 
 
 # --- the batch ledgers ----------------------------------------------------------------------
@@ -473,6 +519,7 @@ PAGE_HANDLERS: list[HTTPRouteHandler] = [
     leads_board,
     move_lead,
     lead_detail,
+    draft_lead_outreach,
     imports_page,
     import_page,
     icp_form,

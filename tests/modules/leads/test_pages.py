@@ -1,24 +1,31 @@
 """The leads pages over ASGI on the real database: the pipeline board and its moves (with a
 rationale, CSRF, viewers refused, hostile text escaped), a lead's detail with its research
-note, the batch ledgers with their progress, and the ideal customer profile's form."""
+note and its outreach drafts (and the button that starts one), the batch ledgers with their
+progress, and the ideal customer profile's form."""
 
 from __future__ import annotations
 
 import html
 import re
 import uuid
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from compound.agents.inbox import service as inbox
+from compound.agents.inbox.models import InboxItem
 from compound.agents.runtime import service as runs
 from compound.modules.leads import service
 from compound.modules.leads.models import IdealCustomerProfile, Lead, LeadImport, LeadStatus
+from compound.modules.leads.outreach import DraftState, outreach_drafts, start_outreach
 from compound.platform.auth.actor import Actor
 from compound.platform.records.models import Activity, Company
+from tests.agent_driver import drive
 from tests.factories import make_company, make_note
+from tests.modules.leads.test_outreach import approval_of, qualified_lead
 from tests.runtime_agents import PLANNER
 from tests.web.test_pages import sign_in
 
@@ -333,3 +340,182 @@ async def test_hostile_text_in_a_rationale_or_a_name_is_escaped(
         f"/leads/{lead.id}/move", data={"csrf": csrf, "to": "won", "rationale": hostile}
     )
     assert refused.status_code == 400 and "<script>" not in refused.text
+
+
+# --- outreach drafts on a lead's detail -----------------------------------------------------
+
+
+def outreach_section(page: str) -> str:
+    match = re.search(r'<section class="panel outreach".*?</section>', page, re.S)
+    assert match is not None, "no outreach section"
+    return match.group(0)
+
+
+async def drafted(session: AsyncSession, actor: Actor, lead_id: uuid.UUID) -> InboxItem:
+    """Has the outreach of one lead drafted (offline engine) and returns its approval."""
+    root = await start_outreach(session, actor, title="test", lead_ids=[lead_id])
+    await session.commit()
+    await drive(session)
+    return await approval_of(session, root)
+
+
+async def test_a_waiting_outreach_draft_is_shown_escaped_with_its_inbox_link(
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    hostile = "<script>alert('x')</script>"
+    company, lead = await qualified_lead(session, actor, contact="maya@drafts.example")
+    company.name = f"Evil {hostile} {uuid.uuid4().hex[:4]}"
+    company.description = f"We ship {hostile} to bakeries"
+    await session.commit()
+    item = await drafted(session, actor, lead.id)
+    await signed_in(web_client, "member")
+    page = (await web_client.get(f"/leads/{lead.id}")).text
+    assert "<script>" not in page
+    section = outreach_section(page)
+    assert "waiting for approval" in section and "maya@drafts.example" in section
+    assert f'<a href="/inbox#item-{item.id}">' in section
+    assert f'<a href="/runs/{item.run_id}">' in section
+    escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+    assert f'<dd class="draft-subject">Evil {escaped}' in section
+    assert f"We ship {escaped} to bakeries" in section and "Hi Maya," in section
+    # One draft at a time: no second one while this one waits.
+    assert "Draft outreach</button>" not in section
+    assert '<a href="#outreach">waiting for approval</a>' in page
+
+
+async def test_an_edited_approved_draft_shows_as_sent_with_its_conversation(
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor, outbox: Path
+) -> None:
+    _, lead = await qualified_lead(session, actor, contact="sent@drafts.example")
+    item = await drafted(session, actor, lead.id)
+    assert item.proposal is not None
+    edited = {**item.proposal["arguments"], "subject": "Edited by a person"}
+    await inbox.decide(session, actor, item.id, inbox.Action.APPROVE, arguments=edited)
+    await session.commit()
+    await drive(session)
+    await session.refresh(lead)
+    assert lead.status == "contacted" and lead.outreach_conversation_id is not None
+    await signed_in(web_client, "member")
+    section = outreach_section((await web_client.get(f"/leads/{lead.id}")).text)
+    assert '<span class="draft-state">sent</span>' in section
+    assert '<dd class="draft-subject">Edited by a person</dd>' in section  # what was sent
+    assert f'<a href="/conversations/{lead.outreach_conversation_id}">' in section
+    assert f"/inbox#item-{item.id}" not in section  # nothing left to decide
+    assert "Draft outreach</button>" not in section  # a contacted lead gets no first outreach
+
+
+async def test_a_rejected_draft_shows_who_rejected_it_and_why(
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    _, lead = await qualified_lead(session, actor, contact="no@drafts.example")
+    item = await drafted(session, actor, lead.id)
+    await inbox.decide(session, actor, item.id, inbox.Action.REJECT, reason="too <b>pushy</b>")
+    await session.commit()
+    await drive(session)
+    await signed_in(web_client, "member")
+    section = outreach_section((await web_client.get(f"/leads/{lead.id}")).text)
+    assert '<span class="draft-state">rejected</span>' in section
+    assert f"by {actor.label}: too &lt;b&gt;pushy&lt;/b&gt;" in section
+    assert "Draft outreach</button>" in section  # a new attempt is allowed
+
+
+async def test_the_draft_outreach_button_starts_one_draft_that_waits_in_the_inbox(
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    _, lead = await qualified_lead(session, actor, contact="button@drafts.example")
+    await session.commit()
+    csrf = await signed_in(web_client, "member")
+    page = (await web_client.get(f"/leads/{lead.id}")).text
+    assert "No outreach drafted yet." in page
+    assert f'<form method="post" action="/leads/{lead.id}/outreach"' in page
+    started = await web_client.post(f"/leads/{lead.id}/outreach", data={"csrf": csrf})
+    assert started.status_code == 303
+    assert started.headers["location"] == f"/leads/{lead.id}?flash=drafting#outreach"
+    shown = (await web_client.get(f"/leads/{lead.id}?flash=drafting")).text
+    assert 'role="status">Drafting: the email will wait for your approval' in shown
+    assert '<span class="draft-state">drafting</span>' in outreach_section(shown)
+    assert "Draft outreach</button>" not in shown
+
+    again = await web_client.post(f"/leads/{lead.id}/outreach", data={"csrf": csrf})
+    assert again.status_code == 400
+    assert "Not drafted: an outreach draft for this lead is already drafting" in again.text
+    await drive(session)
+    drafts = await outreach_drafts(session, lead.id)
+    assert [draft.state for draft in drafts] == [DraftState.WAITING]
+    assert drafts[0].to == "button@drafts.example"
+    waiting = await web_client.post(f"/leads/{lead.id}/outreach", data={"csrf": csrf})
+    assert waiting.status_code == 400 and "already waiting for approval" in waiting.text
+    assert len(await outreach_drafts(session, lead.id)) == 1
+
+
+async def test_only_a_qualified_lead_can_have_an_outreach_drafted(
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    _, lead = await make_lead(session, actor, status=LeadStatus.NEW)
+    csrf = await signed_in(web_client, "member")
+    assert "Draft outreach</button>" not in (await web_client.get(f"/leads/{lead.id}")).text
+    refused = await web_client.post(f"/leads/{lead.id}/outreach", data={"csrf": csrf})
+    assert refused.status_code == 400
+    assert (
+        'id="outreach-error">Not drafted: a first outreach goes to a qualified lead; '
+        "this one is new" in refused.text
+    )
+    assert await outreach_drafts(session, lead.id) == []
+    missing = await web_client.post(f"/leads/{uuid.uuid4()}/outreach", data={"csrf": csrf})
+    assert missing.status_code == 404 and "no lead with id" in missing.text
+    not_an_id = await web_client.post("/leads/not-a-uuid/outreach", data={"csrf": csrf})
+    assert not_an_id.status_code == 404 and "not-a-uuid" not in not_an_id.text
+
+
+async def test_a_viewer_or_a_form_without_csrf_cannot_draft_outreach(
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    _, lead = await qualified_lead(session, actor, contact="guarded@drafts.example")
+    await session.commit()
+    url = f"/leads/{lead.id}/outreach"
+    csrf = await signed_in(web_client, "member")
+    missing = await web_client.post(url, data={})
+    assert missing.status_code == 403 and "(CSRF)" in missing.text
+    wrong = await web_client.post(url, data={"csrf": csrf[:-1] + "x" * 5_000})
+    assert wrong.status_code == 403
+
+    web_client.cookies.clear()
+    viewer_csrf = await signed_in(web_client, "viewer")
+    page = (await web_client.get(f"/leads/{lead.id}")).text
+    assert "No outreach drafted yet." in page and "Draft outreach</button>" not in page
+    refused = await web_client.post(url, data={"csrf": viewer_csrf})
+    assert refused.status_code == 403 and "viewers can read" in refused.text
+    assert await outreach_drafts(session, lead.id) == []
+
+    web_client.cookies.clear()
+    stranger = await web_client.post(url, data={"csrf": csrf})
+    assert stranger.status_code == 303 and stranger.headers["location"].startswith("/sign-in")
+    assert await outreach_drafts(session, lead.id) == []
+
+
+async def test_the_board_carries_what_dragging_needs_only_for_writers(
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    _, lead = await make_lead(session, actor, name=f'Quote " {uuid.uuid4().hex[:4]} <b>Co</b>')
+    await signed_in(web_client, "member")
+    page = (await web_client.get("/leads")).text
+    assert '<script src="/static/board.js" defer></script>' in page
+    card = card_of(page, lead.id)
+    assert f'data-lead-id="{lead.id}"' in card and 'data-status="new"' in card
+    assert 'data-moves="researching qualified disqualified"' in card
+    assert 'data-company="Quote &#34; ' in card and "&lt;b&gt;Co&lt;/b&gt;" in card
+    assert 'data-status="qualified"' in column_of(page, "qualified")
+    dialog = re.search(r'<dialog id="move-dialog".*?</dialog>', page, re.S)
+    assert dialog is not None
+    assert re.search(r'name="csrf" value="[^"]+"', dialog.group(0))
+    assert 'name="rationale" rows="3" required' in dialog.group(0)
+    script = await web_client.get("/static/board.js")
+    assert script.status_code == 200 and "innerHTML" not in script.text.replace(
+        "never innerHTML", ""
+    )
+
+    web_client.cookies.clear()
+    await signed_in(web_client, "viewer")
+    viewer_page = (await web_client.get("/leads")).text
+    assert "board.js" not in viewer_page and 'id="move-dialog"' not in viewer_page
+    assert "data-draggable" not in viewer_page

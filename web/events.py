@@ -13,6 +13,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from compound.platform.database import Database
 from compound.platform.events import EventHub
+from compound.platform.pages import current_visitor
 from compound.web.auth import request_actor
 
 KEEPALIVE_SECONDS = 15.0
@@ -20,11 +21,16 @@ KEEPALIVE_SECONDS = 15.0
 
 @get("/events/inbox")
 async def inbox_events(request: Request[Any, Any, Any]) -> ServerSentEvent:
-    """`ready` once listening, then `item_opened` / `item_decided` (JSON: id, kind, status,
-    title, run and root run ids), `resync` when events may have been missed."""
+    """For a bearer token or a signed-in page: `ready` once listening, then `item_opened` /
+    `item_decided` (JSON: id, kind, status, title, run and root run ids), `ledger_changed`
+    (a lead import's counts moved), `resync` when events may have been missed."""
     database: Database = request.app.state.database
     async with database.sessionmaker() as session:
-        actor = await request_actor(session, request)
+        # A browser's EventSource cannot send a bearer token: the page's session cookie will do.
+        signed_in = None
+        if "authorization" not in request.headers:
+            signed_in = await current_visitor(session, request)
+        actor = signed_in.actor if signed_in else await request_actor(session, request)
     if not actor.has_scope("read"):
         raise PermissionDeniedException(detail="the Inbox stream needs a token with 'read'")
     hub: EventHub = request.app.state.inbox_events

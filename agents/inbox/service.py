@@ -4,11 +4,12 @@ one at a time or over a whole task — each audited, each resuming the waiting r
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -18,6 +19,7 @@ from compound.agents.inbox.models import InboxItem, ItemKind, ItemStatus
 from compound.agents.runtime import tasks
 from compound.agents.runtime.agent import agent_named
 from compound.agents.runtime.models import AgentRun, RunState
+from compound.agents.runtime.tools import Tool
 from compound.platform.auth.actor import Actor
 from compound.platform.clock import utcnow
 from compound.platform.errors import NotFound, ValidationFailed
@@ -29,6 +31,7 @@ from compound.platform.records.timeline import record_change
 
 ANSWER_MAX = 2_000
 REASON_MAX = 2_000
+BULK_MAX = 200
 
 
 class Action(StrEnum):
@@ -60,11 +63,29 @@ async def _locked_item(session: AsyncSession, item_id: uuid.UUID) -> InboxItem:
     return item
 
 
+def proposed_tool(agent: str, proposal: Mapping[str, Any] | None) -> Tool | None:
+    """The tool an approval item proposes, as the agent has it now (None if it is gone)."""
+    if not proposal or not proposal.get("tool"):
+        return None
+    try:
+        return agent_named(agent).tool_named(str(proposal["tool"]))
+    except NotFound:
+        return None
+
+
+async def edit_model(session: AsyncSession, item_id: uuid.UUID) -> type[BaseModel] | None:
+    """The argument schema a person edits an approval item's proposal against."""
+    item = await get_item(session, item_id)
+    run = await session.get(AgentRun, item.run_id)
+    tool = proposed_tool(run.agent, item.proposal) if run is not None else None
+    return tool.arguments if tool is not None else None
+
+
 def approved_arguments(item: InboxItem, run: AgentRun, edited: Mapping[str, Any] | None) -> Any:
     """The proposal's arguments, or a person's edit of them, checked by the tool's schema."""
     proposal = item.proposal or {}
     arguments = edited if edited is not None else proposal.get("arguments", {})
-    tool = agent_named(run.agent).tool_named(str(proposal.get("tool")))
+    tool = proposed_tool(run.agent, proposal)
     if tool is None:
         raise ValidationFailed(
             f"{run.agent} no longer has the tool {proposal.get('tool')!r}", field="id"
@@ -175,6 +196,37 @@ async def decide_group(
     return [await decide(session, actor, item_id, action, reason=reason) for item_id in ids]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    item_id: uuid.UUID
+    message: str
+
+
+async def decide_many(
+    session: AsyncSession,
+    actor: Actor,
+    item_ids: Sequence[uuid.UUID],
+    action: Action,
+    *,
+    reason: str | None = None,
+) -> tuple[list[InboxItem], list[Refusal]]:
+    """One decision on several chosen items (bulk from the Inbox): each in a savepoint, so an
+    item that cannot take it (decided meanwhile, the wrong kind) is reported, not fatal."""
+    if not item_ids:
+        raise ValidationFailed("choose at least one item", field="items")
+    if len(item_ids) > BULK_MAX:
+        raise ValidationFailed(f"at most {BULK_MAX} items at once", field="items")
+    decided: list[InboxItem] = []
+    refused: list[Refusal] = []
+    for item_id in dict.fromkeys(item_ids):
+        try:
+            async with session.begin_nested():
+                decided.append(await decide(session, actor, item_id, action, reason=reason))
+        except (ValidationFailed, NotFound) as error:
+            refused.append(Refusal(item_id, error.message))
+    return decided, refused
+
+
 async def get_item(session: AsyncSession, item_id: uuid.UUID) -> InboxItem:
     item = await session.get(InboxItem, item_id)
     if item is None:
@@ -233,7 +285,11 @@ async def items_of_groups(
         .over(partition_by=col(InboxItem.root_run_id), order_by=col(InboxItem.created_at))
         .label("rank"),
         func.count().over(partition_by=col(InboxItem.root_run_id)).label("group_size"),
-    ).where(col(InboxItem.root_run_id).in_(root_run_ids))
+        col(AgentRun.agent).label("agent"),
+    )
+    ranked = ranked.join(AgentRun, col(AgentRun.id) == col(InboxItem.run_id)).where(
+        col(InboxItem.root_run_id).in_(root_run_ids)
+    )
     if status is not None:
         ranked = ranked.where(col(InboxItem.status) == status.value)
     subquery = ranked.subquery()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +16,8 @@ from compound.agents.inbox import service as inbox
 from compound.agents.inbox.items import open_item
 from compound.agents.inbox.models import ItemKind
 from compound.agents.runtime import service as runs
+from compound.modules.leads.imports import LedgerLine, Outcome, open_ledger, record_line
+from compound.modules.leads.models import ImportSource
 from compound.platform.auth.actor import Actor
 from compound.platform.database import Database
 from tests.conftest import LiveServer
@@ -112,3 +116,51 @@ async def test_the_stream_needs_a_valid_token(live_server: LiveServer) -> None:
             "/events/inbox", headers={"Authorization": f"Bearer {ingest_only}"}
         )
         assert refused.status_code == 403
+
+
+async def signed_in_cookie(live_server: LiveServer, client: httpx.AsyncClient) -> None:
+    """Signs a new member in on the running server, leaving the session cookie in `client`."""
+    email = f"events-{uuid.uuid4().hex[:8]}@example.com"
+    live_server.cli(
+        "user", "create", "--email", email, "--password", "pw-events-1", "--role", "member"
+    )
+    form = await client.get("/sign-in")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    done = await client.post(
+        "/sign-in", data={"email": email, "password": "pw-events-1", "csrf": csrf.group(1)}
+    )
+    assert done.status_code == 303, done.text
+
+
+async def test_a_signed_in_page_streams_with_its_cookie_and_sees_ledger_counts_move(
+    live_server: LiveServer,
+) -> None:
+    database = Database.connect(live_server.database_url, pool_size=2)
+    try:
+        async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as client:
+            await signed_in_cookie(live_server, client)
+            async with database.session() as session:
+                run = await runs.start_run(session, Actor.system("tests"), PLANNER, {"steps": []})
+                await open_ledger(
+                    session,
+                    run_id=run.id,
+                    source=ImportSource.TEXT,
+                    title="Stream test",
+                    requested_by="tests",
+                )
+            async with client.stream("GET", "/events/inbox") as response:
+                assert response.status_code == 200
+                stream = events(response)
+                assert (await next_event(stream))[0] == "ready"
+                async with database.session() as session:
+                    line = LedgerLine(name="Foo Labs", outcome=Outcome.ADDED)
+                    await record_line(session, run.id, line)
+                kind, event = await next_event(stream)
+                assert (kind, event["id"]) == ("ledger_changed", str(run.id))
+        async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as stranger:
+            stranger.cookies.set("compound_session", "not-a-session")
+            refused = await stranger.get("/events/inbox")
+            assert refused.status_code == 401  # a forged cookie is no one: a token is asked for
+    finally:
+        await database.dispose()

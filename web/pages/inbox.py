@@ -14,8 +14,23 @@ from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from compound.agents.inbox.forms import (
+    FIELD_PREFIX,
+    ArgumentField,
+    argument_fields,
+    arguments_from_form,
+)
 from compound.agents.inbox.models import ItemKind
-from compound.agents.inbox.service import Action, decide, items_of_groups, list_groups
+from compound.agents.inbox.service import (
+    BULK_MAX,
+    Action,
+    decide,
+    decide_many,
+    edit_model,
+    items_of_groups,
+    list_groups,
+    proposed_tool,
+)
 from compound.modules.leads.api import ledger_lines
 from compound.platform.auth.sessions import Visitor
 from compound.platform.errors import CompoundError, NotFound, PermissionDenied
@@ -37,6 +52,12 @@ FLASHES = {
     "rejected": "Rejected: the run is told not to do it.",
     "dismissed": "Dismissed.",
 }
+_PAST = {Action.APPROVE: "approved", Action.REJECT: "rejected", Action.DISMISS: "dismissed"}
+BULK_FLASHES = {
+    "approved": "Approved {n}: their runs carry on.",
+    "rejected": "Rejected {n}: their runs are told not to.",
+    "dismissed": "Dismissed {n}.",
+}
 VIEWERS_CANNOT = "viewers cannot approve or edit"
 
 
@@ -57,6 +78,8 @@ class ItemView:
     evidence: list[EvidenceView]
     tool: str | None
     arguments_json: str | None
+    fields: list[ArgumentField] | None
+    """The edit form, from the tool's argument schema (None when the tool is gone)."""
     choices: list[str]
 
 
@@ -85,9 +108,11 @@ def _web_address(value: Any) -> str | None:
     return text if text.startswith(("https://", "http://")) else None
 
 
-def _item_view(row: Any) -> ItemView:
+def _item_view(row: Any, typed: dict[str, str] | None) -> ItemView:
     proposal: dict[str, Any] = row.proposal or {}
     is_approval = row.kind == ItemKind.APPROVAL.value
+    tool = proposed_tool(row.agent, proposal) if is_approval else None
+    arguments = proposal.get("arguments", {})
     evidence = [
         EvidenceView(
             label=str(piece.get("label") or ""),
@@ -105,8 +130,11 @@ def _item_view(row: Any) -> ItemView:
         evidence=evidence,
         tool=str(proposal.get("tool")) if is_approval and proposal.get("tool") else None,
         arguments_json=(
-            json.dumps(proposal.get("arguments", {}), indent=2, ensure_ascii=False)
-            if is_approval
+            json.dumps(arguments, indent=2, ensure_ascii=False) if is_approval else None
+        ),
+        fields=(
+            argument_fields(tool.arguments, arguments if isinstance(arguments, dict) else {}, typed)
+            if tool is not None
             else None
         ),
         choices=[str(choice) for choice in proposal.get("choices", [])],
@@ -114,7 +142,7 @@ def _item_view(row: Any) -> ItemView:
 
 
 async def _groups(
-    session: AsyncSession, after: str | None
+    session: AsyncSession, after: str | None, problem: Problem | None
 ) -> tuple[list[GroupView], int | None, str | None]:
     page = await list_groups(session, first=GROUPS_PER_PAGE, after=after)
     roots = [run.id for run in page.items]
@@ -126,7 +154,10 @@ async def _groups(
             title=run.title,
             agent=run.agent,
             ledger_line=ledgers.get(run.id),
-            items=[_item_view(row) for row in items[run.id]],
+            items=[
+                _item_view(row, problem.drafts if problem and problem.item_id == row.id else None)
+                for row in items[run.id]
+            ],
             item_count=items[run.id][0].group_size if items[run.id] else 0,
         )
         for run in page.items
@@ -141,9 +172,10 @@ async def _inbox(
     after: str | None = None,
     flash: str | None = None,
     problem: Problem | None = None,
+    refusals: list[str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    groups, total, next_cursor = await _groups(session, after)
+    groups, total, next_cursor = await _groups(session, after, problem)
     return Template(
         template_name="inbox.html",
         context={
@@ -153,8 +185,10 @@ async def _inbox(
             "groups": groups,
             "task_count": total,
             "next_cursor": next_cursor,
-            "flash": FLASHES.get(flash or ""),
+            "flash": flash,
             "problem": problem,
+            "refusals": refusals or [],
+            "bulk_max": BULK_MAX,
         },
         status_code=status_code,
     )
@@ -165,14 +199,20 @@ async def inbox_page(
     request: Request[Any, Any, Any],
     after: Annotated[str | None, QueryParameter(max_length=500)] = None,
     flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    count: Annotated[int | None, QueryParameter(ge=0, le=BULK_MAX)] = None,
 ) -> Response[Any]:
     """Open Inbox items, newest task first."""
+    message = (
+        BULK_FLASHES.get(flash or "", "").format(n=count)
+        if count is not None
+        else FLASHES.get(flash or "")
+    ) or None
     async with database_of(request).session() as session:
         signed_in = await current_visitor(session, request)
         if signed_in is None:
             return sign_in_redirect(request)
         try:
-            return await _inbox(session, signed_in, after=after, flash=flash)
+            return await _inbox(session, signed_in, after=after, flash=message)
         except CompoundError as error:  # a stale or forged `after` cursor
             return await _inbox(
                 session,
@@ -205,15 +245,24 @@ def _status_of(error: CompoundError) -> int:
     return 400
 
 
+def _typed_fields(form: Any) -> dict[str, str]:
+    return {
+        str(name): str(form.get(name) or "") for name in form if str(name).startswith(FIELD_PREFIX)
+    }
+
+
 @post("/inbox/items/{item_id:uuid}/decide", status_code=SEE_OTHER)
 async def decide_item(
     request: Request[Any, Any, Any], item_id: Annotated[uuid.UUID, PathParameter()]
 ) -> Response[Any]:
-    """Approve (maybe edited), answer, reject or dismiss one item; back to the Inbox."""
+    """Approve (as proposed, or edited in the generated form or as JSON), answer, reject or
+    dismiss one item; back to the Inbox."""
     form = await request.form()
     drafts = {
         name: str(form.get(name) or "") for name in ("action", "answer", "reason", "arguments")
     }
+    typed = _typed_fields(form)
+    drafts.update(typed)
     async with database_of(request).session() as session:
         signed_in = await form_writer(
             session, request, form, back="/inbox", viewers_cannot=VIEWERS_CANNOT
@@ -227,8 +276,16 @@ async def decide_item(
                 raise CompoundError(
                     "choose one of: approve, answer, reject, dismiss", field="action"
                 ) from None
-            edited = drafts["arguments"].strip()
-            arguments = _edited_arguments(edited) if action is Action.APPROVE and edited else None
+            arguments = None
+            if action is Action.APPROVE and form.get("edited"):
+                model = await edit_model(session, item_id)
+                if model is None:
+                    raise CompoundError(
+                        "this proposal's tool is gone: it cannot be edited", field="id"
+                    )
+                arguments = arguments_from_form(model, typed)
+            elif action is Action.APPROVE and drafts["arguments"].strip():
+                arguments = _edited_arguments(drafts["arguments"].strip())
             # A savepoint: a refused decision leaves nothing behind, the session goes on.
             async with session.begin_nested():
                 item = await decide(
@@ -246,3 +303,52 @@ async def decide_item(
             )
             return await _inbox(session, signed_in, problem=problem, status_code=_status_of(error))
     return Redirect(f"/inbox?flash={item.status}", status_code=SEE_OTHER)
+
+
+def _chosen_items(values: list[Any]) -> list[uuid.UUID]:
+    try:
+        return [uuid.UUID(str(value)) for value in values]
+    except ValueError:
+        raise CompoundError("the chosen items are not item ids", field="items") from None
+
+
+@post("/inbox/decide-many", status_code=SEE_OTHER)
+async def decide_many_items(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The same decision on every ticked item: approve as proposed, reject or dismiss."""
+    form = await request.form()
+    async with database_of(request).session() as session:
+        signed_in = await form_writer(
+            session, request, form, back="/inbox", viewers_cannot=VIEWERS_CANNOT
+        )
+        if not isinstance(signed_in, Visitor):
+            return signed_in
+        try:
+            action = Action(str(form.get("action") or ""))
+            if action is Action.ANSWER:
+                raise ValueError(action)
+        except ValueError:
+            problem = Problem(
+                uuid.UUID(int=0), "in bulk, choose approve, reject or dismiss", field="action"
+            )
+            return await _inbox(session, signed_in, problem=problem, status_code=400)
+        try:
+            decided, refused = await decide_many(
+                session,
+                signed_in.actor,
+                _chosen_items(form.getall("items", [])),
+                action,
+                reason=str(form.get("reason") or "") or None,
+            )
+        except CompoundError as error:
+            problem = Problem(uuid.UUID(int=0), error.message, field=error.field)
+            return await _inbox(session, signed_in, problem=problem, status_code=_status_of(error))
+        if refused:
+            flash = BULK_FLASHES[_PAST[action]].format(n=len(decided)) if decided else None
+            return await _inbox(
+                session,
+                signed_in,
+                flash=flash,
+                refusals=[refusal.message for refusal in refused],
+                status_code=200,
+            )
+    return Redirect(f"/inbox?flash={_PAST[action]}&count={len(decided)}", status_code=SEE_OTHER)

@@ -1,0 +1,85 @@
+// Live pages: every element marked `data-live` (with an id) is refetched from the server when
+// the Inbox stream says something changed, so new items and moving counts appear without a
+// reload. What a person is typing is never thrown away: while a form inside a live region
+// is being edited, the update waits and a note offers it.
+(() => {
+  "use strict";
+  const regions = () => Array.from(document.querySelectorAll("[data-live][id]"));
+  if (!regions().length || !window.EventSource || !window.fetch || !window.DOMParser) return;
+  const note = document.getElementById("live-note");
+  let timer = null;
+  let waiting = false;
+
+  const fields = () =>
+    regions().flatMap((region) => Array.from(region.querySelectorAll("input, textarea, select")));
+  function editing() {
+    const active = document.activeElement;
+    if (active && active.closest("[data-live]") && active.matches("input:not([type=checkbox]), textarea, select")) {
+      return true;
+    }
+    return fields().some((field) => {
+      if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked && field.name !== "items";
+      if (field.tagName === "SELECT") return Array.from(field.options).some((o) => o.selected !== o.defaultSelected);
+      return field.type !== "hidden" && field.value !== field.defaultValue;
+    });
+  }
+
+  function offer() {
+    waiting = true;
+    if (!note) return;
+    note.hidden = false;
+    note.textContent = "There are updates. ";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "link-button";
+    button.textContent = "Show them (what you typed here is discarded)";
+    button.addEventListener("click", () => refresh(true));
+    note.appendChild(button);
+  }
+
+  async function refresh(force) {
+    if (!force && editing()) {
+      offer();
+      return;
+    }
+    let response;
+    try {
+      response = await fetch(window.location.href, { credentials: "same-origin", headers: { "X-Live": "1" } });
+    } catch (error) {
+      return; // offline for a moment: the next event tries again
+    }
+    if (!response.ok || response.redirected) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    const ticked = new Set(
+      Array.from(document.querySelectorAll("input[type=checkbox][name=items]:checked")).map((box) => box.value),
+    );
+    for (const region of regions()) {
+      const replacement = fresh.getElementById(region.id);
+      if (replacement) region.innerHTML = replacement.innerHTML;
+    }
+    for (const box of document.querySelectorAll("input[type=checkbox][name=items]")) {
+      if (ticked.has(box.value)) box.checked = true;
+    }
+    waiting = false;
+    if (note) note.hidden = true;
+    document.dispatchEvent(new CustomEvent("live:updated"));
+  }
+
+  function schedule() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => refresh(false), 250);
+  }
+  document.addEventListener("focusout", () => {
+    if (waiting) window.setTimeout(() => { if (!editing()) refresh(false); }, 0);
+  });
+  const source = new EventSource("/events/inbox");
+  for (const type of ["item_opened", "item_decided", "ledger_changed", "resync"]) {
+    source.addEventListener(type, schedule);
+  }
+  // Whatever changed between this page's render and the stream's start was never streamed:
+  // one refetch once listening closes that gap (and the gap of a reconnect).
+  source.addEventListener("ready", () => {
+    document.documentElement.setAttribute("data-live-ready", "");
+    schedule();
+  });
+})();

@@ -14,7 +14,12 @@ from litestar.types import ControllerRouterHandler
 from compound.modules.leads.api import PAGE_HANDLERS as LEADS_PAGES
 from compound.modules.leads.api import PAGE_TEMPLATES as LEADS_TEMPLATES
 from compound.web.pages.auth import sign_in_form, sign_in_submit, sign_out_submit
-from compound.web.pages.inbox import decide_item, inbox_page
+from compound.web.pages.conversations import (
+    conversation_page,
+    conversations_page,
+    reprocess_message_submit,
+)
+from compound.web.pages.inbox import decide_item, decide_many_items, inbox_page
 from compound.web.pages.records import (
     companies_page,
     company_page,
@@ -24,6 +29,18 @@ from compound.web.pages.records import (
     person_page,
 )
 from compound.web.pages.runs import run_page, runs_page, undo_run_submit
+from compound.web.pages.search import search_page, search_suggest
+from compound.web.pages.settings import (
+    create_token_submit,
+    create_user_submit,
+    mail_page,
+    model_page,
+    revoke_token_submit,
+    set_role_submit,
+    settings_page,
+    tokens_page,
+    users_page,
+)
 
 WEB_FOLDER = Path(__file__).resolve().parents[1]
 TEMPLATES = WEB_FOLDER / "templates"
@@ -35,6 +52,7 @@ PAGE_HANDLERS: list[HTTPRouteHandler] = [
     sign_out_submit,
     inbox_page,
     decide_item,
+    decide_many_items,
     companies_page,
     company_page,
     edit_company,
@@ -44,6 +62,20 @@ PAGE_HANDLERS: list[HTTPRouteHandler] = [
     runs_page,
     run_page,
     undo_run_submit,
+    search_page,
+    search_suggest,
+    conversations_page,
+    conversation_page,
+    reprocess_message_submit,
+    settings_page,
+    tokens_page,
+    create_token_submit,
+    revoke_token_submit,
+    users_page,
+    create_user_submit,
+    set_role_submit,
+    model_page,
+    mail_page,
     *LEADS_PAGES,
 ]
 

@@ -1,0 +1,431 @@
+"""Conversations: email threads, newest activity first, filtered by subject or participant,
+with cursor paging; a thread with each message's text, attachments, sender authentication,
+parse defects and triage verdict; asking for a message to be processed again."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
+
+from litestar import Request, Response, get, post
+from litestar.params import PathParameter, QueryParameter
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from compound.platform.auth.sessions import Visitor
+from compound.platform.email import service
+from compound.platform.email.models import MessageState
+from compound.platform.errors import CompoundError, NotFound, PermissionDenied
+from compound.platform.pages import (
+    SEE_OTHER,
+    can_write,
+    current_visitor,
+    database_of,
+    form_writer,
+    message_page,
+    sign_in_redirect,
+)
+from compound.platform.records import lookups
+from compound.platform.records.lookups import RecordView
+
+PAGE_SIZE: Final = 50
+BODY_SHOWN: Final = 100_000
+"""Characters of a body shown; a 25 MB text part would drown the page (the raw stays kept)."""
+DEFECTS_SHOWN: Final = 50
+ID_MAX: Final = 64
+VERDICTS: Final = frozenset(
+    {"pass", "fail", "softfail", "neutral", "none", "temperror", "permerror", "policy"}
+)
+FLASHES: Final = {
+    "reprocess": "Queued: the message will be parsed, threaded and linked again in the "
+    "background; reload in a moment to see the result.",
+}
+VIEWERS_CANNOT: Final = "viewers cannot reprocess messages"
+
+Cursor = Annotated[str | None, QueryParameter(max_length=2_000)]
+TextFilter = Annotated[str | None, QueryParameter(max_length=500)]
+IdFilter = Annotated[str | None, QueryParameter(max_length=200)]
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    """A UUID from a path or query string; None for anything else (never an exception)."""
+    if not value or len(value) > ID_MAX:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _not_found(kind: str, shown_id: str) -> Template:
+    # The id is echoed (escaped by the template), never more than a line of it.
+    shown = shown_id if len(shown_id) <= ID_MAX else shown_id[:ID_MAX] + "…"
+    return message_page("Not found", f"there is no {kind} with id {shown}", status_code=404)
+
+
+def _status_of(error: CompoundError) -> int:
+    if isinstance(error, PermissionDenied):
+        return 403
+    if isinstance(error, NotFound):
+        return 404
+    return 400
+
+
+@dataclass(frozen=True)
+class TriageView:
+    kind: str
+    confidence: str | None
+    ask: str | None
+    route: str | None
+    decided_by: str | None
+    run_id: uuid.UUID | None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _triage_view(triage: Any) -> TriageView | None:
+    """The stored verdict (JSON written by the routing agent), read defensively."""
+    if not isinstance(triage, dict) or not _text(triage.get("kind")):
+        return None
+    confidence = triage.get("confidence")
+    return TriageView(
+        kind=str(triage["kind"]),
+        confidence=f"{confidence:.2f}"
+        if isinstance(confidence, int | float) and not isinstance(confidence, bool)
+        else None,
+        ask=_text(triage.get("ask")),
+        route=_text(triage.get("route")),
+        decided_by=_text(triage.get("decided_by")),
+        run_id=_uuid_or_none(_text(triage.get("triage_run_id"))),
+    )
+
+
+# --- the list -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Participant:
+    label: str
+    address: str
+    person_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    conversation: RecordView
+    company: RecordView | None
+    participants: list[Participant]
+    more_participants: int
+    triage: TriageView | None
+
+
+async def _rows(
+    session: AsyncSession, conversations: Sequence[RecordView]
+) -> list[ConversationRow]:
+    ids = [row.id for row in conversations]
+    participants = await service.participants_of_conversations(session, ids)
+    verdicts = await service.triage_of_conversations(session, ids)
+    company_ids = sorted({row.company_id for row in conversations if row.company_id})
+    companies = {row.id: row for row in await lookups.companies_by_ids(session, company_ids) if row}
+    person_ids = sorted({p.person_id for group in participants for p in group if p.person_id})
+    people = {row.id: row for row in await lookups.people_by_ids(session, person_ids) if row}
+    rows: list[ConversationRow] = []
+    for conversation, group, verdict in zip(conversations, participants, verdicts, strict=True):
+        shown = [
+            Participant(
+                label=people[p.person_id].name if p.person_id in people else p.address,
+                address=p.address,
+                person_id=p.person_id if p.person_id in people else None,
+            )
+            for p in group
+        ]
+        total = group[0].total if group else 0
+        rows.append(
+            ConversationRow(
+                conversation=conversation,
+                company=companies.get(conversation.company_id),
+                participants=shown,
+                more_participants=max(0, total - len(shown)),
+                triage=_triage_view(verdict),
+            )
+        )
+    return rows
+
+
+@get("/conversations", name="conversations")
+async def conversations_page(
+    request: Request[Any, Any, Any],
+    q: TextFilter = None,
+    person: IdFilter = None,
+    company: IdFilter = None,
+    after: Cursor = None,
+) -> Response[Any]:
+    """Email threads, 50 a page, latest activity first; filtered by a part of the subject or
+    of a participant's address or name, or by a person or company."""
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
+        if signed_in is None:
+            return sign_in_redirect(request)
+        needle = (q or "").strip()
+        error: str | None = None
+        rows: list[ConversationRow] = []
+        total: int | None = None
+        next_cursor: str | None = None
+        person_id = _uuid_or_none(person)
+        company_id = _uuid_or_none(company)
+        if person and person_id is None:
+            error = "person: not a valid id"
+        elif company and company_id is None:
+            error = "company: not a valid id"
+        person_row = await lookups.people_by_ids(session, [person_id]) if person_id else [None]
+        company_row = (
+            await lookups.companies_by_ids(session, [company_id]) if company_id else [None]
+        )
+        if error is None:
+            try:
+                page = await service.list_conversations(
+                    session,
+                    first=PAGE_SIZE,
+                    after=after or None,
+                    filter=service.ConversationFilter(
+                        company_id=company_id, person_id=person_id, text_contains=needle or None
+                    ),
+                )
+                rows = await _rows(session, page.items)
+                total = page.total_count
+                next_cursor = page.end_cursor if page.has_next_page else None
+            except CompoundError as failure:  # a stale or forged cursor, a bad filter
+                error = failure.message
+        return Template(
+            template_name="conversations.html",
+            context={
+                "visitor": signed_in,
+                "active": "conversations",
+                "rows": rows,
+                "total": total,
+                "q": needle,
+                "person": person_row[0],
+                "company": company_row[0],
+                "person_param": str(person_id) if person_id else "",
+                "company_param": str(company_id) if company_id else "",
+                "next_cursor": next_cursor,
+                "error": error,
+            },
+            status_code=400 if error else 200,
+        )
+
+
+# --- a thread -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    method: str
+    result: str
+    css: str
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: uuid.UUID
+    row: RecordView
+    sender: Participant | None
+    sender_name: str | None
+    to: list[Participant]
+    cc: list[Participant]
+    body: str
+    body_cut: int
+    """Characters of the body left out (0 when it is all shown)."""
+    quoted: str
+    signature: str
+    attachments: list[RecordView]
+    verdicts: list[Verdict]
+    authentication_source: str
+    authenticated: bool
+    defects: list[str]
+    defects_more: int
+    triage: TriageView | None
+    parts: list[service.MimePart] | None
+
+
+def _cut(text: str) -> tuple[str, int]:
+    if len(text) <= BODY_SHOWN:
+        return text, 0
+    return text[:BODY_SHOWN], len(text) - BODY_SHOWN
+
+
+def _verdicts(authentication: Any) -> tuple[list[Verdict], str, bool]:
+    found = authentication if isinstance(authentication, dict) else {}
+    verdicts = []
+    for method in ("spf", "dkim", "dmarc"):
+        result = str(found.get(method) or "unknown")[:40]
+        verdicts.append(
+            Verdict(
+                method=method.upper(),
+                result=result,
+                css=result if result in VERDICTS else "unknown",
+            )
+        )
+    return verdicts, str(found.get("source") or "none")[:40], found.get("authenticated") is True
+
+
+def _message_view(
+    row: RecordView,
+    participants: list[RecordView],
+    attachments: list[RecordView],
+    people: dict[uuid.UUID, RecordView],
+    parts: list[service.MimePart] | None,
+) -> MessageView:
+    def linked(role: str) -> list[Participant]:
+        return [
+            Participant(
+                label=people[p.person_id].name if p.person_id in people else p.address,
+                address=p.address,
+                person_id=p.person_id if p.person_id in people else None,
+            )
+            for p in participants
+            if p.role == role
+        ]
+
+    senders = linked("from")
+    sender = senders[0] if senders else None
+    if sender is None and row.from_address:
+        sender = Participant(label=row.from_address, address=row.from_address, person_id=None)
+    if sender is not None and sender.person_id is None and row.from_name:
+        # Not linked to a person: the name the message gives is all there is to show.
+        sender = Participant(label=row.from_name, address=sender.address, person_id=None)
+    # What the sender wrote now; the whole text when the split found nothing new in it.
+    body = row.new_text if row.new_text.strip() else ("" if row.quoted_text else row.text_body)
+    body, body_cut = _cut(body)
+    quoted, _ = _cut(row.quoted_text)
+    verdicts, source, authenticated = _verdicts(row.authentication)
+    defects = [str(defect) for defect in (row.defects or [])]
+    return MessageView(
+        id=row.id,
+        row=row,
+        sender=sender,
+        sender_name=row.from_name,
+        to=linked("to"),
+        cc=linked("cc"),
+        body=body,
+        body_cut=body_cut,
+        quoted=quoted,
+        signature=row.signature[:BODY_SHOWN],
+        attachments=attachments,
+        verdicts=verdicts,
+        authentication_source=source,
+        authenticated=authenticated,
+        defects=defects[:DEFECTS_SHOWN],
+        defects_more=max(0, len(defects) - DEFECTS_SHOWN),
+        triage=_triage_view(row.triage),
+        parts=parts,
+    )
+
+
+async def _thread_page(
+    session: AsyncSession,
+    signed_in: Visitor,
+    conversation: RecordView,
+    *,
+    structure_of: uuid.UUID | None,
+    flash: str | None,
+) -> Template:
+    [messages] = await service.messages_of_conversations(session, [conversation.id])
+    ids = [message.id for message in messages]
+    participants = await service.participants_of_messages(session, ids)
+    attachments = await service.attachments_of_messages(session, ids)
+    person_ids = sorted({p.person_id for group in participants for p in group if p.person_id})
+    people = {row.id: row for row in await lookups.people_by_ids(session, person_ids) if row}
+    company_ids = sorted(
+        {row.company_id for row in people.values() if row.company_id}
+        | ({conversation.company_id} if conversation.company_id else set())
+    )
+    companies = {row.id: row for row in await lookups.companies_by_ids(session, company_ids) if row}
+    views = []
+    for message, group, files in zip(messages, participants, attachments, strict=True):
+        # The MIME tree is read from the raw bytes: only for the one message asked about.
+        parts = (
+            await service.mime_structure(session, message.id)
+            if structure_of == message.id
+            else None
+        )
+        views.append(_message_view(message, group, files, people, parts))
+    return Template(
+        template_name="conversation.html",
+        context={
+            "visitor": signed_in,
+            "active": "conversations",
+            "csrf": signed_in.csrf_token,
+            "can_reprocess": can_write(signed_in),
+            "conversation": conversation,
+            "company": companies.get(conversation.company_id),
+            "people": sorted(people.values(), key=lambda row: row.name.lower()),
+            "companies": companies,
+            "messages": views,
+            "processed": MessageState.PROCESSED.value,
+            "flash": FLASHES.get(flash or ""),
+        },
+    )
+
+
+@get("/conversations/{conversation_id:str}", name="conversation")
+async def conversation_page(
+    request: Request[Any, Any, Any],
+    conversation_id: Annotated[str, PathParameter()],
+    structure: IdFilter = None,
+    flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
+) -> Response[Any]:
+    """One thread, oldest message first, with everything kept about each message."""
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
+        if signed_in is None:
+            return sign_in_redirect(request)
+        wanted = _uuid_or_none(conversation_id)
+        [conversation] = await service.conversations_by_ids(session, [wanted]) if wanted else [None]
+        if conversation is None:
+            return _not_found("conversation", conversation_id)
+        return await _thread_page(
+            session,
+            signed_in,
+            conversation,
+            structure_of=_uuid_or_none(structure),
+            flash=flash,
+        )
+
+
+@post(
+    "/conversations/{conversation_id:str}/messages/{message_id:str}/reprocess",
+    status_code=SEE_OTHER,
+)
+async def reprocess_message_submit(
+    request: Request[Any, Any, Any],
+    conversation_id: Annotated[str, PathParameter()],
+    message_id: Annotated[str, PathParameter()],
+) -> Response[Any]:
+    """Parse, thread and link one message of the thread again; back to the thread."""
+    form = await request.form()
+    thread = _uuid_or_none(conversation_id)
+    wanted = _uuid_or_none(message_id)
+    back = f"/conversations/{thread}" if thread else "/conversations"
+    async with database_of(request).session() as session:
+        signed_in = await form_writer(
+            session, request, form, back=back, viewers_cannot=VIEWERS_CANNOT
+        )
+        if not isinstance(signed_in, Visitor):
+            return signed_in
+        [message] = await service.messages_by_ids(session, [wanted]) if wanted else [None]
+        if message is None or thread is None or message.conversation_id != thread:
+            return _not_found("message in this conversation", message_id)
+        try:
+            # A savepoint: a refused request leaves nothing behind.
+            async with session.begin_nested():
+                await service.reprocess_message(session, signed_in.actor, message.id)
+        except CompoundError as error:
+            return message_page("Not reprocessed", error.message, status_code=_status_of(error))
+    return Redirect(
+        f"/conversations/{thread}?flash=reprocess#message-{message.id}", status_code=SEE_OTHER
+    )

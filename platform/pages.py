@@ -16,6 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from compound.platform.auth.sessions import Visitor, visitor
 from compound.platform.config import Settings
 from compound.platform.database import Database
+from compound.platform.errors import (
+    CompoundError,
+    DatabaseNotReady,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+)
 
 SESSION_COOKIE = "compound_session"
 SEE_OTHER: Final = 303
@@ -47,6 +55,19 @@ def sign_in_redirect(request: Request[Any, Any, Any], *, back: str | None = None
     """To the sign-in page, coming back to `back` (default: this page) afterwards."""
     here = back or request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Redirect(f"/sign-in?{urlencode({'next': safe_next(here)})}", status_code=SEE_OTHER)
+
+
+def http_status(error: CompoundError) -> int:
+    """The status a page answers with when a service refuses: one mapping for every page."""
+    if isinstance(error, NotAuthenticated):
+        return 401
+    if isinstance(error, PermissionDenied):
+        return 403
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, ServiceUnavailable | DatabaseNotReady):
+        return 503
+    return 400
 
 
 def message_page(title: str, message: str, *, status_code: int) -> Template:

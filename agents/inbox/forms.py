@@ -4,6 +4,7 @@ an error naming the field when a value cannot be what the schema asks for."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -81,13 +82,19 @@ def _shown(widget: Widget, value: Any) -> str:
     return str(value)
 
 
+@functools.cache
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    # Built once per tool: the Inbox draws a form for every open approval on each render.
+    return model.model_json_schema()
+
+
 def argument_fields(
     model: type[BaseModel],
     arguments: Mapping[str, Any],
     typed: Mapping[str, str] | None = None,
 ) -> list[ArgumentField]:
     """One field per argument, filled with `typed` (a refused form) or else the proposal."""
-    schema = model.model_json_schema()
+    schema = _schema(model)
     definitions = schema.get("$defs", {})
     required = set(schema.get("required", []))
     fields = []

@@ -50,6 +50,7 @@ from compound.platform.pages import (
     current_visitor,
     database_of,
     form_writer,
+    http_status,
     message_page,
     sign_in_redirect,
 )
@@ -212,10 +213,6 @@ async def leads_board(
         return await _board(session, signed_in, min_score_text=min_score, flash=flash)
 
 
-def _status_of(error: CompoundError) -> int:
-    return 404 if isinstance(error, NotFound) else 400
-
-
 @post("/leads/{lead_id:uuid}/move", name="move_lead", status_code=SEE_OTHER)
 async def move_lead(
     request: Request[Any, Any, Any], lead_id: Annotated[uuid.UUID, PathParameter()]
@@ -246,9 +243,9 @@ async def move_lead(
             )
             if from_detail and not isinstance(error, NotFound):
                 return await _detail(
-                    session, signed_in, lead_id, problem=problem, status_code=_status_of(error)
+                    session, signed_in, lead_id, problem=problem, status_code=http_status(error)
                 )
-            return await _board(session, signed_in, problem=problem, status_code=_status_of(error))
+            return await _board(session, signed_in, problem=problem, status_code=http_status(error))
     target_page = (
         f"/leads/{lead_id}?flash=moved" if from_detail else f"/leads?flash=moved#lead-{lead_id}"
     )

@@ -3,6 +3,7 @@ argument schema (with the error at the field), and bulk decisions on ticked item
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -23,6 +24,8 @@ async def test_the_edit_form_has_a_field_per_argument_and_approves_the_edit(
     assert f'<label for="arg-{item.id}-to">To' in page
     assert 'name="arg.to" value="ceo@example.com"' in page
     assert 'name="arg.subject" value="Re: intro"' in page
+    # Read before deciding: the proposal as labelled values, not a JSON document.
+    assert re.search(r"<dt>To</dt><dd[^>]*>ceo@example.com</dd>", page)
     url = f"/inbox/items/{item.id}/decide"
 
     bad = await web_client.post(

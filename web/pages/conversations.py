@@ -17,13 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from compound.platform.auth.sessions import Visitor
 from compound.platform.email import service
 from compound.platform.email.models import MessageState
-from compound.platform.errors import CompoundError, NotFound, PermissionDenied
+from compound.platform.errors import CompoundError
 from compound.platform.pages import (
     SEE_OTHER,
     can_write,
     current_visitor,
     database_of,
     form_writer,
+    http_status,
     message_page,
     sign_in_redirect,
 )
@@ -63,14 +64,6 @@ def _not_found(kind: str, shown_id: str) -> Template:
     # The id is echoed (escaped by the template), never more than a line of it.
     shown = shown_id if len(shown_id) <= ID_MAX else shown_id[:ID_MAX] + "…"
     return message_page("Not found", f"there is no {kind} with id {shown}", status_code=404)
-
-
-def _status_of(error: CompoundError) -> int:
-    if isinstance(error, PermissionDenied):
-        return 403
-    if isinstance(error, NotFound):
-        return 404
-    return 400
 
 
 @dataclass(frozen=True)
@@ -425,7 +418,7 @@ async def reprocess_message_submit(
             async with session.begin_nested():
                 await service.reprocess_message(session, signed_in.actor, message.id)
         except CompoundError as error:
-            return message_page("Not reprocessed", error.message, status_code=_status_of(error))
+            return message_page("Not reprocessed", error.message, status_code=http_status(error))
     return Redirect(
         f"/conversations/{thread}?flash=reprocess#message-{message.id}", status_code=SEE_OTHER
     )

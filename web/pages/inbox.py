@@ -33,13 +33,14 @@ from compound.agents.inbox.service import (
 )
 from compound.modules.leads.api import ledger_lines
 from compound.platform.auth.sessions import Visitor
-from compound.platform.errors import CompoundError, NotFound, PermissionDenied
+from compound.platform.errors import CompoundError
 from compound.platform.pages import (
     SEE_OTHER,
     can_write,
     current_visitor,
     database_of,
     form_writer,
+    http_status,
     sign_in_redirect,
 )
 
@@ -80,6 +81,8 @@ class ItemView:
     arguments_json: str | None
     fields: list[ArgumentField] | None
     """The edit form, from the tool's argument schema (None when the tool is gone)."""
+    proposed: list[ArgumentField] | None
+    """The same fields as proposed, to read before deciding."""
     choices: list[str]
 
 
@@ -113,6 +116,7 @@ def _item_view(row: Any, typed: dict[str, str] | None) -> ItemView:
     is_approval = row.kind == ItemKind.APPROVAL.value
     tool = proposed_tool(row.agent, proposal) if is_approval else None
     arguments = proposal.get("arguments", {})
+    proposed = arguments if isinstance(arguments, dict) else {}
     evidence = [
         EvidenceView(
             label=str(piece.get("label") or ""),
@@ -132,11 +136,8 @@ def _item_view(row: Any, typed: dict[str, str] | None) -> ItemView:
         arguments_json=(
             json.dumps(arguments, indent=2, ensure_ascii=False) if is_approval else None
         ),
-        fields=(
-            argument_fields(tool.arguments, arguments if isinstance(arguments, dict) else {}, typed)
-            if tool is not None
-            else None
-        ),
+        fields=argument_fields(tool.arguments, proposed, typed) if tool is not None else None,
+        proposed=argument_fields(tool.arguments, proposed) if tool is not None else None,
         choices=[str(choice) for choice in proposal.get("choices", [])],
     )
 
@@ -237,14 +238,6 @@ def _edited_arguments(text: str) -> Any:
         ) from None
 
 
-def _status_of(error: CompoundError) -> int:
-    if isinstance(error, PermissionDenied):
-        return 403
-    if isinstance(error, NotFound):
-        return 404
-    return 400
-
-
 def _typed_fields(form: Any) -> dict[str, str]:
     return {
         str(name): str(form.get(name) or "") for name in form if str(name).startswith(FIELD_PREFIX)
@@ -301,7 +294,7 @@ async def decide_item(
             problem = Problem(
                 item_id=item_id, message=error.message, field=error.field, drafts=drafts
             )
-            return await _inbox(session, signed_in, problem=problem, status_code=_status_of(error))
+            return await _inbox(session, signed_in, problem=problem, status_code=http_status(error))
     return Redirect(f"/inbox?flash={item.status}", status_code=SEE_OTHER)
 
 
@@ -341,7 +334,7 @@ async def decide_many_items(request: Request[Any, Any, Any]) -> Response[Any]:
             )
         except CompoundError as error:
             problem = Problem(uuid.UUID(int=0), error.message, field=error.field)
-            return await _inbox(session, signed_in, problem=problem, status_code=_status_of(error))
+            return await _inbox(session, signed_in, problem=problem, status_code=http_status(error))
         if refused:
             flash = BULK_FLASHES[_PAST[action]].format(n=len(decided)) if decided else None
             return await _inbox(

@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from compound.modules.leads.api import lead_of_company
 from compound.platform.auth.sessions import Visitor
 from compound.platform.email.service import ConversationFilter, list_conversations
-from compound.platform.errors import CompoundError, NotFound, PermissionDenied
+from compound.platform.errors import CompoundError
 from compound.platform.pages import (
     SEE_OTHER,
     can_write,
     current_visitor,
     database_of,
     form_writer,
+    http_status,
     message_page,
     sign_in_redirect,
 )
@@ -117,14 +118,6 @@ def _sort_of(sort: str) -> tuple[str, RecordOrder, bool]:
     key = sort if sort in SORTS else "name"
     order, descending = SORTS[key]
     return key, order, descending
-
-
-def _status_of(error: CompoundError) -> int:
-    if isinstance(error, PermissionDenied):
-        return 403
-    if isinstance(error, NotFound):
-        return 404
-    return 400
 
 
 def _not_found(kind: str, record_id: uuid.UUID) -> Template:
@@ -329,7 +322,7 @@ async def edit_company(
                 company,
                 errors={field: error.message},
                 drafts=drafts,
-                status_code=_status_of(error),
+                status_code=http_status(error),
             )
     return Redirect(f"/companies/{company_id}?flash=saved", status_code=SEE_OTHER)
 
@@ -357,7 +350,7 @@ async def merge_companies_submit(request: Request[Any, Any, Any]) -> Response[An
             async with session.begin_nested():
                 await merge_companies(session, signed_in.actor, keep_id=keep_id, merge_id=merge_id)
         except CompoundError as error:
-            return message_page("Not merged", error.message, status_code=_status_of(error))
+            return message_page("Not merged", error.message, status_code=http_status(error))
     return Redirect(f"/companies/{keep_id}?flash=merged", status_code=SEE_OTHER)
 
 

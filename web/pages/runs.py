@@ -19,12 +19,13 @@ from compound.agents.runtime.models import AgentRun, RunState, RunStep, StepKind
 from compound.agents.runtime.service import child_runs, get_run, list_runs
 from compound.agents.runtime.undo import UndoReport, undo_run
 from compound.platform.auth.sessions import Visitor
-from compound.platform.errors import CompoundError, NotFound, PermissionDenied
+from compound.platform.errors import CompoundError, NotFound
 from compound.platform.pages import (
     can_write,
     current_visitor,
     database_of,
     form_writer,
+    http_status,
     message_page,
     sign_in_redirect,
 )
@@ -82,14 +83,6 @@ async def _steps(session: AsyncSession, run_id: uuid.UUID) -> list[RunStep]:
         .limit(STEPS_SHOWN)
     )
     return list((await session.execute(statement)).scalars())
-
-
-def _status_of(error: CompoundError) -> int:
-    if isinstance(error, PermissionDenied):
-        return 403
-    if isinstance(error, NotFound):
-        return 404
-    return 400
 
 
 # --- the list -------------------------------------------------------------------------------
@@ -222,6 +215,6 @@ async def undo_run_submit(
                 signed_in,
                 run_id,
                 problem=error.message,
-                status_code=_status_of(error),
+                status_code=http_status(error),
             )
         return await _run_page(session, signed_in, run_id, report=report)

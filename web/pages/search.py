@@ -11,10 +11,11 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from compound.platform.errors import CompoundError, ServiceUnavailable
+from compound.platform.errors import CompoundError
 from compound.platform.pages import (
     current_visitor,
     database_of,
+    http_status,
     safe_next,
     settings_of,
     sign_in_redirect,
@@ -49,10 +50,6 @@ def _search_path(query: str) -> str:
     return f"/search?{urlencode({'q': query})}"
 
 
-def _status_of(error: CompoundError) -> int:
-    return 503 if isinstance(error, ServiceUnavailable) else 400
-
-
 async def _results(
     session: AsyncSession, request: Request[Any, Any, Any], query: str, *, first: int
 ) -> tuple[list[SiteResult], str | None, int]:
@@ -62,7 +59,7 @@ async def _results(
             session, query, first=first, ef_search=settings_of(request).search_ef_search
         )
     except CompoundError as error:
-        return [], error.message, _status_of(error)
+        return [], error.message, http_status(error)
     return found, None, 200
 
 

@@ -31,7 +31,7 @@ from compound.platform.auth.service import (
 from compound.platform.auth.sessions import Visitor
 from compound.platform.clock import utcnow
 from compound.platform.config import Settings
-from compound.platform.errors import CompoundError, NotFound, PermissionDenied
+from compound.platform.errors import CompoundError
 from compound.platform.llm.gateway import endpoint_configured
 from compound.platform.pages import (
     SEE_OTHER,
@@ -39,6 +39,7 @@ from compound.platform.pages import (
     current_visitor,
     database_of,
     form_writer,
+    http_status,
     settings_of,
     sign_in_redirect,
 )
@@ -66,14 +67,6 @@ class Problem:
 
     message: str
     field: str | None = None
-
-
-def _status_of(error: CompoundError) -> int:
-    if isinstance(error, PermissionDenied):
-        return 403
-    if isinstance(error, NotFound):
-        return 404
-    return 400
 
 
 def _parse_id(text: str, what: str) -> uuid.UUID | Problem:
@@ -357,7 +350,7 @@ async def create_token_submit(request: Request[Any, Any, Any]) -> Response[Any]:
                 problem=Problem(error.message, error.field),
                 name=name,
                 scopes=scopes,
-                status_code=_status_of(error),
+                status_code=http_status(error),
             )
         return await _tokens_page(session, signed_in, created=created)
 
@@ -383,7 +376,7 @@ async def revoke_token_submit(request: Request[Any, Any, Any]) -> Response[Any]:
                 session,
                 signed_in,
                 problem=Problem(f"Not revoked: {error.message}"),
-                status_code=_status_of(error),
+                status_code=http_status(error),
             )
         return Redirect("/settings/tokens?flash=revoked", status_code=SEE_OTHER)
 
@@ -452,7 +445,7 @@ async def create_user_submit(request: Request[Any, Any, Any]) -> Response[Any]:
                 signed_in,
                 problem=Problem(error.message, error.field),
                 drafts={key: value[:TEXT_MAX] for key, value in drafts.items()},
-                status_code=_status_of(error),
+                status_code=http_status(error),
             )
         return Redirect("/settings/users?flash=created", status_code=SEE_OTHER)
 
@@ -479,6 +472,6 @@ async def set_role_submit(request: Request[Any, Any, Any]) -> Response[Any]:
                 session,
                 signed_in,
                 problem=Problem(f"Role not changed: {error.message}"),
-                status_code=_status_of(error),
+                status_code=http_status(error),
             )
         return Redirect("/settings/users?flash=role", status_code=SEE_OTHER)

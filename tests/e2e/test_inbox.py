@@ -4,6 +4,7 @@ signing out ends the session; a screenshot of the Inbox is kept under var/screen
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -111,4 +112,81 @@ def test_a_person_signs_in_decides_in_the_inbox_and_signs_out(
     expect(page).to_have_url(f"{live_server.url}/sign-in")
     page.goto(f"{live_server.url}/inbox")
     expect(page).to_have_url(f"{live_server.url}/sign-in?next=%2Finbox")
+    page.close()
+
+
+def test_a_viewer_reads_the_inbox_but_has_nothing_to_approve_with(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    email = f"e2e-viewer-{uuid.uuid4().hex[:8]}@example.com"
+    live_server.cli("user", "create", "--email", email, "--password", PASSWORD, "--role", "viewer")
+
+    async def make() -> InboxItem:
+        database = Database.connect(live_server.database_url, pool_size=1)
+        try:
+            plan = {"steps": [["send_email", {"to": "cfo@example.com", "subject": "Pricing"}]]}
+            return await _item_of_new_run(database, READER, plan)
+        finally:
+            await database.dispose()
+
+    item = run_async(make)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/inbox")
+    sign_in(page, email, PASSWORD)
+    approval = page.locator(f"#item-{item.id}")
+    expect(approval).to_contain_text("cfo@example.com")
+    expect(page.get_by_text("you can read the Inbox, but not decide")).to_be_visible()
+    expect(approval.get_by_role("button")).to_have_count(0)
+    expect(page.get_by_role("checkbox")).to_have_count(0)
+    page.keyboard.press("j")
+    page.keyboard.press("a")  # the shortcut finds no Approve button to press
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(approval).to_be_visible()
+    page.close()
+
+
+def test_the_keyboard_moves_between_items_and_decides_the_current_one(
+    browser: Browser, live_server: LiveServer, member: str
+) -> None:
+    async def make() -> list[InboxItem]:
+        database = Database.connect(live_server.database_url, pool_size=1)
+        try:
+            return [
+                await _item_of_new_run(
+                    database, READER, {"steps": [["send_email", {"to": to, "subject": "Hi"}]]}
+                )
+                for to in ("first@example.com", "second@example.com")
+            ]
+        finally:
+            await database.dispose()
+
+    first, second = run_async(make)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/inbox")
+    sign_in(page, member, PASSWORD)
+
+    def go_to_second() -> None:
+        items = page.locator("[data-item]")
+        ids = [items.nth(i).get_attribute("id") for i in range(items.count())]
+        for _ in range(ids.index(f"item-{second.id}") + 1):
+            page.keyboard.press("j")
+        expect(page.locator(f"#item-{second.id}")).to_have_class(re.compile(r"\bcurrent\b"))
+
+    go_to_second()
+    page.keyboard.press("x")
+    expect(page.locator(f"#item-{second.id} input[name=items]")).to_be_checked()
+    # `a` presses this item's Approve. The served app does not know the test agent, so the
+    # approval is refused, and the refusal names this item's tool.
+    page.keyboard.press("a")
+    expect(page).to_have_url(f"{live_server.url}/inbox/items/{second.id}/decide")
+    expect(page.get_by_role("alert").first).to_contain_text("no longer has the tool 'send_email'")
+
+    page.goto(f"{live_server.url}/inbox")
+    go_to_second()
+    page.keyboard.press("r")
+    page.keyboard.type("sent already")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="Rejected")).to_be_visible()
+    expect(page.locator(f"#item-{second.id}")).to_have_count(0)
+    expect(page.locator(f"#item-{first.id}")).to_have_count(1)
     page.close()

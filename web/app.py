@@ -1,5 +1,5 @@
 """The Litestar application: the database lifecycle, GraphQL at /graphql, the web UI's
-pages, health checks."""
+pages, health checks, error pages (web/errors.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from compound.platform.embedded_postgres import libpq_url
 from compound.platform.embeddings import warm_up_in_background
 from compound.platform.events import INBOX_CHANNEL, EventHub
 from compound.platform.logging import configure_logging
+from compound.web.errors import EXCEPTION_HANDLERS
 from compound.web.events import inbox_events
 from compound.web.graphql import graphql_controller
 from compound.web.ingest import ingest_email_route
@@ -65,6 +66,8 @@ def create_app(*, settings: Settings | None = None, database: Database | None = 
             *page_routes(),
         ],
         template_config=template_config(),
+        # People get the message page, programs Litestar's JSON errors (web/errors.py).
+        exception_handlers=EXCEPTION_HANDLERS,
         # A database handed in (tests) is the caller's to manage; otherwise the app owns one.
         lifespan=[] if database is not None else [connect],
         state=State({"settings": settings, "database": database, "inbox_events": inbox_hub}),

@@ -242,9 +242,12 @@ async def _database_checks(checks: list[tuple[str, DatabaseCheck]], *, verbose: 
 
 
 def _agent_engines(settings: Settings) -> str:
-    if settings.openai_base_url:
+    from compound.platform.llm.gateway import endpoint_configured
+
+    if endpoint_configured(settings):
         return (
-            f"models at {settings.openai_base_url} (fast: {settings.llm_model_fast}, "
+            f"models at {settings.openai_base_url or 'the OpenAI API'} "
+            f"(fast: {settings.llm_model_fast}, "
             f"smart: {settings.llm_model_smart})"
         )
     return "offline engines (set COMPOUND_OPENAI_BASE_URL to use a model)"
@@ -287,7 +290,7 @@ async def _prepare_demo(session: AsyncSession, settings: Settings) -> tuple[str 
 
 
 def _up(settings: Settings, args: argparse.Namespace) -> None:
-    from compound.modules.leads.api import seed_demo_icp
+    from compound.modules.leads.api import DEMO_LIST_TITLE, seed_demo_icp, seed_demo_inbox
     from compound.platform.demo_data import database_is_empty, seed_demo_data
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -302,14 +305,21 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
     url = resolve_database_url(settings)
     migrations.upgrade(url)
 
-    async def prepare(session: AsyncSession) -> tuple[str | None, str]:
-        if args.seed and await database_is_empty(session):
+    async def prepare(session: AsyncSession) -> tuple[str | None, str, bool]:
+        first_run = args.seed and await database_is_empty(session)
+        if first_run:
             _say("loading demo data (first run only)…")
             await seed_demo_data(session, progress=_say)
             await seed_demo_icp(session)
-        return await _prepare_demo(session, settings)
+        password, token = await _prepare_demo(session, settings)
+        demo_queued = False
+        if first_run:
+            # Real agent work for the worker started below: the Inbox is not empty at first.
+            admin = await auth.user_by_email(session, DEMO_ADMIN_EMAIL)
+            demo_queued = await seed_demo_inbox(session, auth.actor_for_user(admin)) is not None
+        return password, token, demo_queued
 
-    password, token = asyncio.run(_with_session(settings, prepare))
+    password, token, demo_queued = asyncio.run(_with_session(settings, prepare))
     host = args.host or settings.host
     port = args.port or settings.port
     _say("")
@@ -327,6 +337,11 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
         outbound += f" (the local sink: sent mail is kept in {settings.data_dir / 'outbox'})"
     _say(f"  outbound:     {outbound}")
     _say(f"  agents:       {_agent_engines(settings)}")
+    if demo_queued:
+        _say(
+            f"  demo work:    queued: the agents import “{DEMO_LIST_TITLE}”; what needs you "
+            f"appears in the Inbox (http://{host}:{port}/inbox) in a few seconds"
+        )
     _say("  Ctrl-C stops everything; `make up` again reuses the data.")
     _say("")
     args.workers = None

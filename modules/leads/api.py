@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from compound.modules.leads import models
-from compound.modules.leads.demo import seed_demo_icp
+from compound.modules.leads.demo import DEMO_LIST_TITLE, seed_demo_icp, seed_demo_inbox
 from compound.modules.leads.graphql import LeadsMutation, LeadsQuery
 from compound.modules.leads.imports import ledger_lines
 from compound.modules.leads.pages import PAGE_HANDLERS
@@ -18,6 +18,7 @@ EVAL_MODULES = ("compound.modules.leads.evaluation",)
 
 __all__ = [
     "AGENT_MODULES",
+    "DEMO_LIST_TITLE",
     "EVAL_MODULES",
     "PAGE_HANDLERS",
     "PAGE_TEMPLATES",
@@ -27,4 +28,5 @@ __all__ = [
     "lead_of_company",
     "ledger_lines",
     "seed_demo_icp",
+    "seed_demo_inbox",
 ]

@@ -235,7 +235,9 @@ async def start_outreach(
         session,
         actor,
         OUTREACH_BATCH,
-        OutreachBatch(title=title[:300], lead_ids=unique, companies=dict(names.tuples().all())),
+        OutreachBatch(
+            title=title[:300], lead_ids=unique, companies={row[0]: row[1] for row in names}
+        ),
     )
     return run.id
 

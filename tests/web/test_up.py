@@ -18,6 +18,7 @@ import httpx
 import psutil
 import pytest
 
+from compound.modules.leads.api import DEMO_LIST_TITLE
 from tests.conftest import REPOSITORY_ROOT, compound_command, free_port
 
 
@@ -157,6 +158,47 @@ def assert_http_ingest_is_processed_and_routed(port: int, token: str) -> None:
     assert not found["senderAuthenticated"]
 
 
+DEMO_INBOX = """{ inbox(first: 20) { edges { node { root { agent title } items { kind title
+  choices proposedAction { tool } } } } } }"""
+DEMO_IMPORTS = "{ leadImports(first: 50) { edges { node { title state summary } } } }"
+
+
+def demo_imports(port: int, token: str) -> list[dict[str, str]]:
+    edges = graphql(port, token, DEMO_IMPORTS).json()["data"]["leadImports"]["edges"]
+    return [edge["node"] for edge in edges if edge["node"]["title"] == DEMO_LIST_TITLE]
+
+
+def assert_the_demo_work_reaches_the_inbox(port: int, token: str) -> None:
+    """The import `up` queued on the first run, worked by the worker's real agents: an
+    exception, a question and the outreach drafts to approve wait in the Inbox."""
+    deadline = time.monotonic() + 90
+    while True:
+        groups = [
+            edge["node"]
+            for edge in graphql(port, token, DEMO_INBOX).json()["data"]["inbox"]["edges"]
+        ]
+        items = [
+            item
+            for group in groups
+            if DEMO_LIST_TITLE in group["root"]["title"]
+            for item in group["items"]
+        ]
+        kinds = sorted(item["kind"] for item in items)
+        if kinds.count("APPROVAL") >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert kinds == ["APPROVAL", "APPROVAL", "APPROVAL", "EXCEPTION", "QUESTION"], groups
+    [exception] = [item for item in items if item["kind"] == "EXCEPTION"]
+    assert exception["title"].startswith("No URL found for Tessellate Labs")
+    [question] = [item for item in items if item["kind"] == "QUESTION"]
+    assert "Tamarind Payments" in question["title"] and len(question["choices"]) == 3
+    approvals = [item for item in items if item["kind"] == "APPROVAL"]
+    assert {item["proposedAction"]["tool"] for item in approvals} == {"send_outreach"}
+    [ledger] = demo_imports(port, token)
+    assert ledger["state"] == "DONE", ledger
+    assert ledger["summary"].startswith("3 added"), ledger
+
+
 def stop(process: subprocess.Popen[str]) -> int:
     process.send_signal(signal.SIGINT)
     return process.wait(timeout=60)
@@ -186,6 +228,8 @@ def test_up_serves_demo_data_and_a_second_run_reuses_it(data_dir: Path) -> None:
             port, token, smtp_port, password.group(1), data_dir / "outbox"
         )
         assert_http_ingest_is_processed_and_routed(port, token)
+        assert "demo work:    queued" in output
+        assert_the_demo_work_reaches_the_inbox(port, token)
         # Mail from a new domain made a company: what the second run must find.
         companies = graphql(port, token, "{ companies { totalCount } }").json()["data"][
             "companies"
@@ -201,9 +245,11 @@ def test_up_serves_demo_data_and_a_second_run_reuses_it(data_dir: Path) -> None:
     again, lines, new_token = run_up(data_dir, port)
     try:
         assert "loading demo data" not in "\n".join(lines)
+        assert "demo work" not in "\n".join(lines)
         assert new_token != token
         recount = graphql(port, new_token, "{ companies { totalCount } }").json()
         assert recount["data"]["companies"]["totalCount"] == companies
         assert graphql(port, token, "{ companies { totalCount } }").status_code == 401
+        assert len(demo_imports(port, new_token)) == 1
     finally:
         assert stop(again) in (0, 130)

@@ -17,9 +17,11 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from compound.modules.leads.api import DEMO_LIST_TITLE
 from tests.conftest import REPOSITORY_ROOT, compound_command, free_port
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, sign_in
 
 
 @pytest.fixture
@@ -199,6 +201,27 @@ def assert_the_demo_work_reaches_the_inbox(port: int, token: str) -> None:
     assert ledger["summary"].startswith("3 added"), ledger
 
 
+def assert_a_person_sees_the_demo_inbox(port: int, password: str) -> None:
+    """What a newcomer sees after `make up`: signed in as the demo admin, the Inbox shows the
+    demo import under its ledger line, with its exception, question and drafts."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"http://127.0.0.1:{port}/")
+            sign_in(page, "admin@compound.localhost", password)
+            group = page.get_by_role("region", name=f"Import companies: {DEMO_LIST_TITLE}")
+            expect(group.locator(".ledger")).to_contain_text("3 added")
+            expect(group).to_contain_text("No URL found for Tessellate Labs")
+            expect(group.locator("article.kind-question")).to_contain_text("Tamarind Payments")
+            expect(page.locator("article.kind-approval").first).to_contain_text("send_outreach")
+            screenshots = REPOSITORY_ROOT / "var" / "screenshots"
+            screenshots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshots / "inbox-demo.png"))
+        finally:
+            browser.close()
+
+
 def stop(process: subprocess.Popen[str]) -> int:
     process.send_signal(signal.SIGINT)
     return process.wait(timeout=60)
@@ -230,6 +253,7 @@ def test_up_serves_demo_data_and_a_second_run_reuses_it(data_dir: Path) -> None:
         assert_http_ingest_is_processed_and_routed(port, token)
         assert "demo work:    queued" in output
         assert_the_demo_work_reaches_the_inbox(port, token)
+        assert_a_person_sees_the_demo_inbox(port, password.group(1))
         # Mail from a new domain made a company: what the second run must find.
         companies = graphql(port, token, "{ companies { totalCount } }").json()["data"][
             "companies"

@@ -190,3 +190,42 @@ def test_the_keyboard_moves_between_items_and_decides_the_current_one(
     expect(page.locator(f"#item-{second.id}")).to_have_count(0)
     expect(page.locator(f"#item-{first.id}")).to_have_count(1)
     page.close()
+
+
+def test_a_new_item_arrives_live_but_never_over_what_a_person_is_typing(
+    browser: Browser, live_server: LiveServer, member: str
+) -> None:
+    def new_item(to: str) -> InboxItem:
+        async def make() -> InboxItem:
+            database = Database.connect(live_server.database_url, pool_size=1)
+            try:
+                plan = {"steps": [["send_email", {"to": to, "subject": "Hi"}]]}
+                return await _item_of_new_run(database, READER, plan)
+            finally:
+                await database.dispose()
+
+        return run_async(make)
+
+    typing_at = new_item("typing@example.com")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/inbox")
+    sign_in(page, member, PASSWORD)
+    expect(page.locator("html")).to_have_attribute("data-live-ready", "", timeout=15_000)
+    page.evaluate("window.__stillThisPage = true")
+
+    arrived = new_item("arrived@example.com")
+    expect(page.locator(f"#item-{arrived.id}")).to_be_visible(timeout=15_000)
+
+    reason = page.locator(f"#item-{typing_at.id}").get_by_label("Reason for rejecting")
+    reason.fill("half a thought")
+    later = new_item("later@example.com")
+    note = page.locator("#live-note")
+    expect(note).to_contain_text("There are updates", timeout=15_000)
+    expect(page.locator(f"#item-{later.id}")).to_have_count(0)
+    expect(reason).to_have_value("half a thought")  # nothing typed is lost by waiting
+
+    note.get_by_role("button").click()
+    expect(page.locator(f"#item-{later.id}")).to_be_visible()
+    expect(note).to_be_hidden()
+    assert page.evaluate("window.__stillThisPage === true")
+    page.close()

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -262,6 +262,18 @@ async def test_the_imports_list_shows_each_ledger_with_progress_and_its_line(
     assert f'<a href="/companies/{company.id}">Gamma AI</a>' in detail.text
     assert "two candidates" in detail.text and "needs you" in detail.text
     assert "score 20 &lt; 60" in detail.text
+    # Still researching: the counts and lines refresh live as research runs report.
+    assert '<script src="/static/live.js" defer></script>' in detail.text
+    assert (
+        'id="import-summary" data-live' in detail.text
+        and 'id="import-lines" data-live' in detail.text
+    )
+    await session.execute(
+        update(LeadImport).where(col(LeadImport.id) == run.id).values(state="done")
+    )
+    await session.commit()
+    done = (await web_client.get(f"/imports/{run.id}")).text
+    assert "/static/live.js" not in done  # nothing left to wait for
     assert (await web_client.get(f"/imports/{uuid.uuid4()}")).status_code == 404
 
 

@@ -23,7 +23,8 @@ KEEPALIVE_SECONDS = 15.0
 async def inbox_events(request: Request[Any, Any, Any]) -> ServerSentEvent:
     """For a bearer token or a signed-in page: `ready` once listening, then `item_opened` /
     `item_decided` (JSON: id, kind, status, title, run and root run ids), `ledger_changed`
-    (a lead import's counts moved), `resync` when events may have been missed."""
+    (a lead import's counts moved), `run_finished` (id, root run id, state, agent), `resync`
+    when events may have been missed."""
     database: Database = request.app.state.database
     async with database.sessionmaker() as session:
         # A browser's EventSource cannot send a bearer token: the page's session cookie will do.

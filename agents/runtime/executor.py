@@ -26,6 +26,7 @@ from compound.agents.runtime.model_engine import run_with_model
 from compound.agents.runtime.models import AgentRun, Engine, RunState, RunStep, StepKind
 from compound.platform.clock import utcnow
 from compound.platform.errors import CompoundError
+from compound.platform.events import INBOX_CHANNEL, publish
 from compound.platform.llm.gateway import ModelGateway
 from compound.platform.llm.models import LLMCall
 from compound.platform.queue.service import enqueue
@@ -152,6 +153,9 @@ async def _finish(session: AsyncSession, run: AgentRun, state: RunState) -> None
     run.state, run.waiting_for = state.value, None
     run.finished_at = run.updated_at = utcnow()
     await session.flush()
+    # Live pages (Runs, a run's detail) refetch when this commits: a fan-out's 12/50 moves.
+    event = {"type": "run_finished", "id": str(run.id), "root_run_id": str(run.root_id)}
+    await publish(session, INBOX_CHANNEL, {**event, "state": run.state, "agent": run.agent})
     if run.parent_id is None:
         return
     # One UPDATE … RETURNING: of children finishing at once, exactly one sees the last count.

@@ -16,6 +16,7 @@ from compound.agents.inbox import service as inbox
 from compound.agents.inbox.items import open_item
 from compound.agents.inbox.models import ItemKind
 from compound.agents.runtime import service as runs
+from compound.agents.runtime.tasks import advance_run_now
 from compound.modules.leads.imports import LedgerLine, Outcome, open_ledger, record_line
 from compound.modules.leads.models import ImportSource
 from compound.platform.auth.actor import Actor
@@ -133,7 +134,7 @@ async def signed_in_cookie(live_server: LiveServer, client: httpx.AsyncClient) -
     assert done.status_code == 303, done.text
 
 
-async def test_a_signed_in_page_streams_with_its_cookie_and_sees_ledger_counts_move(
+async def test_a_signed_in_page_streams_with_its_cookie_and_sees_ledgers_and_runs_move(
     live_server: LiveServer,
 ) -> None:
     database = Database.connect(live_server.database_url, pool_size=2)
@@ -158,6 +159,10 @@ async def test_a_signed_in_page_streams_with_its_cookie_and_sees_ledger_counts_m
                     await record_line(session, run.id, line)
                 kind, event = await next_event(stream)
                 assert (kind, event["id"]) == ("ledger_changed", str(run.id))
+                async with database.session() as session:
+                    await advance_run_now(session, str(run.id))  # no steps: it finishes
+                kind, event = await next_event(stream)
+                assert (kind, event["id"], event["state"]) == ("run_finished", str(run.id), "done")
         async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as stranger:
             stranger.cookies.set("compound_session", "not-a-session")
             refused = await stranger.get("/events/inbox")

@@ -73,6 +73,10 @@ async def test_the_list_filters_by_state_and_refuses_a_bad_cursor_or_state(
     assert '<option value="waiting" selected>' in waiting.text
     done = await web_client.get("/runs", params={"state": "done"})
     assert done_title in done.text and waiting_title not in done.text
+    # A page showing unfinished runs follows them live; one of finished runs has nothing to.
+    assert '<script src="/static/live.js" defer></script>' in waiting.text
+    assert 'id="runs-table" data-live="run_finished"' in waiting.text
+    assert "/static/live.js" not in done.text
     bad = await web_client.get("/runs", params={"after": "not-a-cursor"})
     assert bad.status_code == 400 and "Not shown:" in bad.text
     unknown = await web_client.get("/runs", params={"state": "sleeping"})

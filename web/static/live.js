@@ -72,10 +72,16 @@
   document.addEventListener("focusout", () => {
     if (waiting) window.setTimeout(() => { if (!editing()) refresh(false); }, 0);
   });
-  const source = new EventSource("/events/inbox");
-  for (const type of ["item_opened", "item_decided", "ledger_changed", "resync"]) {
-    source.addEventListener(type, schedule);
+  // Each region names the events it follows (`data-live="run_finished"`); bare `data-live`
+  // follows the Inbox's own. A lost stream always refetches (`resync`).
+  const INBOX_EVENTS = ["item_opened", "item_decided", "ledger_changed"];
+  const types = new Set(["resync"]);
+  for (const region of regions()) {
+    const named = region.dataset.live.split(/\s+/).filter(Boolean);
+    for (const type of named.length ? named : INBOX_EVENTS) types.add(type);
   }
+  const source = new EventSource("/events/inbox");
+  for (const type of types) source.addEventListener(type, schedule);
   // Whatever changed between this page's render and the stream's start was never streamed:
   // one refetch once listening closes that gap (and the gap of a reconnect).
   source.addEventListener("ready", () => {

@@ -9,12 +9,13 @@ import re
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from compound.modules.leads.models import LeadStatus
 from compound.modules.leads.service import create_lead
 from compound.platform.auth.actor import Actor, AgentProvenance
-from compound.platform.records import companies, notes, tasks
+from compound.platform.records import companies, notes, people, tasks
 from compound.platform.records.models import Company, Person
 from tests.factories import make_company, make_note, make_person, unique
 from tests.web.test_pages import sign_in, signed_in
@@ -165,7 +166,8 @@ async def test_agent_written_values_carry_a_badge_naming_run_tool_source_and_con
 async def test_an_edit_with_a_bad_domain_shows_the_field_error_and_changes_nothing(
     web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    company = await make_company(session, name=unique("Edit Co "), domain="edit.example")
+    edit_name = unique("Edit Co ")
+    company = await make_company(session, name=edit_name, domain="edit.example")
     csrf = await signed_in(web_client, "member")
     url = f"/companies/{company.id}/edit"
     bad = await web_client.post(
@@ -178,7 +180,7 @@ async def test_an_edit_with_a_bad_domain_shows_the_field_error_and_changes_nothi
     assert 'id="edit-domain" name="domain" type="text" value="not a domain"' in bad.text
     stored = await session.get(Company, company.id, populate_existing=True)
     assert stored is not None
-    assert (stored.name, stored.domain, stored.description) == (company.name, "edit.example", None)
+    assert (stored.name, stored.domain, stored.description) == (edit_name, "edit.example", None)
 
     good = await web_client.post(
         url,
@@ -200,7 +202,8 @@ async def test_an_edit_with_a_bad_domain_shows_the_field_error_and_changes_nothi
 async def test_edits_without_csrf_or_by_a_viewer_are_refused(
     web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    company = await make_company(session, name=unique("Guarded "))
+    guarded = unique("Guarded ")
+    company = await make_company(session, name=guarded)
     url = f"/companies/{company.id}/edit"
     csrf = await signed_in(web_client, "member")
     missing = await web_client.post(url, data={"name": "Hacked"})
@@ -220,7 +223,7 @@ async def test_edits_without_csrf_or_by_a_viewer_are_refused(
     )
     assert merge.status_code == 403
     stored = await session.get(Company, company.id, populate_existing=True)
-    assert stored is not None and stored.name == company.name
+    assert stored is not None and stored.name == guarded
 
 
 async def test_merging_folds_one_company_into_the_other(
@@ -290,3 +293,323 @@ async def test_signing_in_then_listing_people_works_for_a_viewer(
     people = await web_client.get("/people", params={"sort": "updated"})
     assert people.status_code == 200
     assert 'value="updated" selected' in people.text
+
+
+# --- the person page's inline edit ------------------------------------------------------------
+
+
+def person_form(csrf: str, **fields: str) -> dict[str, str]:
+    return {"csrf": csrf, "name": "", "title": "", "company_id": "", "emails": "", **fields}
+
+
+async def test_a_person_edit_saves_every_field_and_is_in_the_timeline(
+    web_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    old = await make_company(session, name=unique("Old Co "))
+    new = await make_company(session, name=unique("New Co "), domain="newco.example")
+    person = await make_person(
+        session, name=unique("Ada "), emails=["ada@old.example"], company=old
+    )
+    first_name = person.name
+    csrf = await signed_in(web_client, "member")
+
+    page = await web_client.get(f"/people/{person.id}")
+    assert f'action="/people/{person.id}/edit"' in page.text
+    assert f'id="edit-name" name="name" type="text" value="{person.name}"' in page.text
+    assert f'<option value="{old.id}" selected>{old.name}</option>' in page.text
+    assert f'<option value="{new.id}">{new.name} (newco.example)</option>' in page.text
+    assert ">ada@old.example</textarea>" in page.text
+
+    saved = await web_client.post(
+        f"/people/{person.id}/edit",
+        data=person_form(
+            csrf,
+            name="Ada Lovelace",
+            title="  Chief Analyst ",
+            company_id=str(new.id),
+            emails="Ada@Analytical.example\n\nada@analytical.example, second@analytical.example",
+        ),
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"/people/{person.id}?flash=saved"
+    stored = await session.get(Person, person.id, populate_existing=True)
+    assert stored is not None
+    assert (stored.name, stored.title, stored.company_id) == (
+        "Ada Lovelace",
+        "Chief Analyst",
+        new.id,
+    )
+    assert await people.emails_of(session, person.id) == [
+        "ada@analytical.example",
+        "second@analytical.example",
+    ]
+
+    shown = (await web_client.get(saved.headers["location"])).text
+    assert '<p class="flash" role="status">Saved.</p>' in shown
+    assert f'<a href="/companies/{new.id}">{new.name}</a>' in shown
+    assert "mailto:second@analytical.example" in shown
+    timeline = shown.split('id="timeline-head"')[1]
+    updated = timeline.index("Person Ada Lovelace updated: company_id, emails, name, title")
+    assert updated < timeline.index(f"Person {first_name} created")
+
+    # Clearing the title, the company and the addresses is an edit too.
+    cleared = await web_client.post(
+        f"/people/{person.id}/edit", data=person_form(csrf, name="Ada Lovelace")
+    )
+    assert cleared.status_code == 303
+    stored = await session.get(Person, person.id, populate_existing=True)
+    assert stored is not None and (stored.title, stored.company_id) == (None, None)
+    assert await people.emails_of(session, person.id) == []
+
+
+async def test_a_field_left_out_of_the_form_is_left_as_it_is(
+    web_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    kept_name = unique("Kept Co ")
+    company = await make_company(session, name=kept_name, domain="kept.example")
+    person = await make_person(session, emails=["kept@kept.example"], company=company)
+    csrf = await signed_in(web_client, "member")
+    renamed = await web_client.post(
+        f"/people/{person.id}/edit", data={"csrf": csrf, "name": "Only The Name"}
+    )
+    assert renamed.status_code == 303
+    stored = await session.get(Person, person.id, populate_existing=True)
+    assert stored is not None and (stored.name, stored.company_id) == ("Only The Name", company.id)
+    assert await people.emails_of(session, person.id) == ["kept@kept.example"]
+
+    # The same holds on the company page, which shares the handler.
+    domain_only = await web_client.post(
+        f"/companies/{company.id}/edit", data={"csrf": csrf, "domain": "moved.example"}
+    )
+    assert domain_only.status_code == 303
+    kept = await session.get(Company, company.id, populate_existing=True)
+    assert kept is not None and (kept.name, kept.domain) == (kept_name, "moved.example")
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message", "typed"),
+    [
+        (
+            {"name": "N" * 201},
+            "name",
+            "name is 201 characters long; the limit is 200",
+            'id="edit-name" name="name" type="text" value="' + "N" * 201 + '"',
+        ),
+        ({"name": "   "}, "name", "name is required", 'name="name" type="text" value="   "'),
+        (
+            {"title": "T" * 5_000},
+            "title",
+            "title is 5000 characters long; the limit is 200",
+            'value="' + "T" * 5_000 + '"',
+        ),
+        (
+            {"emails": "fine@ok.example\nnot an email"},
+            "emails",
+            "'not an email' is not an email address",
+            ">fine@ok.example\nnot an email</textarea>",
+        ),
+        (
+            {"emails": "\n".join(f"p{index}@many.example" for index in range(21))},
+            "emails",
+            "a person has at most 20 email addresses",
+            "p20@many.example</textarea>",
+        ),
+        (
+            {"company_id": str(uuid.UUID(int=7))},
+            "company_id",
+            f"no company with id {uuid.UUID(int=7)}",
+            f'<option value="{uuid.UUID(int=7)}" selected>{uuid.UUID(int=7)} (not a company)',
+        ),
+        (
+            {"company_id": "robert'); drop table"},
+            "company_id",
+            '"robert\'); drop table" is not a company id; choose a company',
+            "robert&#39;); drop table (not a company)",
+        ),
+    ],
+    ids=[
+        "long-name",
+        "blank-name",
+        "long-title",
+        "bad-email",
+        "too-many-emails",
+        "no-company",
+        "bad-company-id",
+    ],
+)
+async def test_a_bad_person_edit_shows_the_error_at_its_field_and_changes_nothing(
+    web_client: httpx.AsyncClient,
+    session: AsyncSession,
+    fields: dict[str, str],
+    field: str,
+    message: str,
+    typed: str,
+) -> None:
+    company = await make_company(session, name=unique("Stays Co "))
+    steady = unique("Steady ")
+    person = await make_person(
+        session, name=steady, emails=["steady@stays.example"], company=company
+    )
+    csrf = await signed_in(web_client, "member")
+    form = person_form(
+        csrf,
+        name="Changed Name",
+        title="Changed Title",
+        company_id=str(company.id),
+        emails="changed@stays.example",
+    )
+    form.update(fields)
+
+    bad = await web_client.post(f"/people/{person.id}/edit", data=form)
+    assert bad.status_code == 400
+    text = bad.text
+    assert f'<p class="error field-error" role="alert" id="error-{field}">' in text
+    shown_error = text.split(f'id="error-{field}">')[1].split("</p>")[0]
+    assert html.unescape(shown_error) == message
+    assert f'aria-invalid="true" aria-describedby="error-{field}"' in text
+    assert typed in text
+    assert '<details class="edit" open>' in text
+    # The other fields keep what was typed too.
+    for other, value in (("name", "Changed Name"), ("title", "Changed Title")):
+        if other not in fields:
+            assert f'id="edit-{other}" name="{other}" type="text" value="{value}"' in text
+    if "emails" not in fields:
+        assert ">changed@stays.example</textarea>" in text
+
+    stored = await session.get(Person, person.id, populate_existing=True)
+    assert stored is not None
+    assert (stored.name, stored.title, stored.company_id) == (steady, None, company.id)
+    assert await people.emails_of(session, person.id) == ["steady@stays.example"]
+    assert f"Person {steady} updated" not in text and "Person Changed Name" not in text
+
+
+async def test_an_address_another_person_has_is_an_error_at_the_email_box(
+    web_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    owner = await make_person(session, emails=["taken@owner.example"])
+    person = await make_person(session, emails=["mine@owner.example"])
+    csrf = await signed_in(web_client, "member")
+    refused = await web_client.post(
+        f"/people/{person.id}/edit",
+        data=person_form(csrf, name=person.name, emails="mine@owner.example\nTAKEN@owner.example"),
+    )
+    assert refused.status_code == 400
+    error = refused.text.split('id="error-emails">')[1].split("</p>")[0]
+    assert error == f"email taken@owner.example already belongs to person {owner.id}"
+    assert await people.emails_of(session, person.id) == ["mine@owner.example"]
+    assert await people.emails_of(session, owner.id) == ["taken@owner.example"]
+
+
+async def test_hostile_text_in_a_person_edit_is_stored_as_text_and_shown_escaped(
+    web_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    person = await make_person(session)
+    csrf = await signed_in(web_client, "member")
+    name = '<script>alert("name")</script>'
+    title = '"><img src=x onerror=alert(2)>'
+    saved = await web_client.post(
+        f"/people/{person.id}/edit", data=person_form(csrf, name=name, title=title)
+    )
+    assert saved.status_code == 303
+    stored = await session.get(Person, person.id, populate_existing=True)
+    assert stored is not None and (stored.name, stored.title) == (name, title)
+
+    page = (await web_client.get(f"/people/{person.id}")).text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;" in page
+    assert 'value="&#34;&gt;&lt;img src=x onerror=alert(2)&gt;"' in page
+    assert (
+        "Person &lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt; updated: emails, name, title"
+        in page
+    )
+
+    # Refused, the hostile text typed comes back escaped as well.
+    again = await web_client.post(
+        f"/people/{person.id}/edit",
+        data=person_form(csrf, name=name, emails="<script>alert(3)</script>"),
+    )
+    assert again.status_code == 400
+    assert "<script>alert(3)" not in again.text
+    assert "&lt;script&gt;alert(3)&lt;/script&gt;</textarea>" in again.text
+
+
+async def test_person_edits_by_a_viewer_or_without_csrf_are_refused(
+    web_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    guarded = unique("Guarded Person ")
+    person = await make_person(session, name=guarded)
+    url = f"/people/{person.id}/edit"
+    csrf = await signed_in(web_client, "member")
+    missing = await web_client.post(url, data={"name": "Hacked"})
+    assert missing.status_code == 403
+    assert "without its security token (CSRF)" in missing.text
+    wrong = await web_client.post(url, data={"name": "Hacked", "csrf": csrf[::-1]})
+    assert wrong.status_code == 403
+    assert "wrong or expired" in wrong.text
+
+    web_client.cookies.clear()
+    stranger = await web_client.post(url, data={"name": "Hacked", "csrf": csrf})
+    assert stranger.status_code == 303
+    assert stranger.headers["location"].startswith("/sign-in?next=")
+
+    viewer_csrf = await signed_in(web_client, "viewer")
+    page = await web_client.get(f"/people/{person.id}")
+    assert page.status_code == 200 and "/edit" not in page.text and 'name="emails"' not in page.text
+    refused = await web_client.post(url, data=person_form(viewer_csrf, name="Hacked"))
+    assert refused.status_code == 403
+    assert "viewers cannot edit or merge records" in refused.text
+    stored = await session.get(Person, person.id, populate_existing=True)
+    assert stored is not None and stored.name == guarded
+
+
+async def test_a_person_edit_of_a_malformed_or_unknown_id_is_a_404(
+    web_client: httpx.AsyncClient,
+) -> None:
+    csrf = await signed_in(web_client, "member")
+    malformed = await web_client.post("/people/not-a-uuid/edit", data=person_form(csrf, name="X"))
+    assert malformed.status_code == 404
+    missing = uuid.uuid4()
+    unknown = await web_client.post(f"/people/{missing}/edit", data=person_form(csrf, name="X"))
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("text/html")
+    assert f"there is no person with id {missing}" in unknown.text
+
+
+async def test_agent_written_person_values_carry_badges_until_a_person_edits_them(
+    web_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    company = await make_company(session, name=unique("Badged Co "))
+    person = await people.create_person(
+        session,
+        researcher().citing(source={"url": "https://badged.example/team"}, confidence=0.9),
+        name=unique("Researched "),
+        title="CTO",
+        company_id=company.id,
+        emails=["cto@badged.example"],
+        compute_embedding=False,
+    )
+    await session.flush()  # the provenance rows, for the app's requests to read
+    csrf = await signed_in(web_client, "member")
+    title = (
+        f"Written by agent tests.researcher · run {RUN_ID} · tool web.fetch · "
+        "source: url https://badged.example/team · confidence 0.90"
+    )
+    page = html.unescape((await web_client.get(f"/people/{person.id}")).text)
+    assert re.findall(r'class="agent-badge" title="([^"]+)"', page) == [title] * 4
+
+    edited = await web_client.post(
+        f"/people/{person.id}/edit",
+        data=person_form(
+            csrf,
+            name=person.name,
+            title="Chief Technology Officer",
+            company_id=str(company.id),
+            emails="cto@badged.example",
+        ),
+    )
+    assert edited.status_code == 303
+    page = html.unescape((await web_client.get(f"/people/{person.id}")).text)
+    # Name, company and address are still the agent's; the title is now a person's.
+    assert re.findall(r'class="agent-badge" title="([^"]+)"', page) == [title] * 3
+    about = page.split('id="about"')[1].split("</dl>")[0]
+    assert "Chief Technology Officer</dd>" in about

@@ -1,12 +1,14 @@
 """Companies and People: lists with a name filter, sorting and cursor paging; detail pages
 with everything attached to the record and its timeline; a provenance badge on each value
-an agent wrote; inline edit of a company and merging two companies."""
+an agent wrote; inline edit of a company or a person (one shared handler); merging two
+companies."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
@@ -16,9 +18,10 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from compound.modules.leads.api import lead_of_company
+from compound.platform.auth.actor import Actor
 from compound.platform.auth.sessions import Visitor
 from compound.platform.email.service import ConversationFilter, list_conversations
-from compound.platform.errors import CompoundError
+from compound.platform.errors import CompoundError, NotFound, ValidationFailed
 from compound.platform.pages import (
     SEE_OTHER,
     can_write,
@@ -32,6 +35,7 @@ from compound.platform.pages import (
 from compound.platform.records import lookups
 from compound.platform.records.companies import (
     CompanyFilter,
+    get_company,
     list_companies,
     merge_companies,
     update_company,
@@ -39,7 +43,7 @@ from compound.platform.records.companies import (
 from compound.platform.records.lookups import RecordView
 from compound.platform.records.models import Company, Person
 from compound.platform.records.paging import RecordOrder
-from compound.platform.records.people import PersonFilter, list_people
+from compound.platform.records.people import PersonFilter, list_people, update_person
 
 PAGE_SIZE: Final = 50
 CONVERSATIONS_SHOWN: Final = 50
@@ -51,6 +55,8 @@ SORTS: Final = {
     "updated": (RecordOrder.UPDATED_AT, True),
 }
 COMPANY_FIELDS: Final = ("name", "domain", "description")
+PERSON_FIELDS: Final = ("name", "title", "company_id", "emails")
+COMPANY_CHOICES: Final = 200
 FLASHES: Final = {
     "saved": "Saved.",
     "merged": "Merged: the other company's people, notes and tasks are now here.",
@@ -264,7 +270,7 @@ async def _company_page(
             "others": others,
             "flash": FLASHES.get(flash or ""),
             "errors": errors or {},
-            "drafts": drafts if drafts is not None else {k: v or "" for k, v in current.items()},
+            "drafts": {**{k: v or "" for k, v in current.items()}, **(drafts or {})},
         },
         status_code=status_code,
     )
@@ -292,39 +298,7 @@ async def edit_company(
     request: Request[Any, Any, Any], company_id: Annotated[uuid.UUID, PathParameter()]
 ) -> Response[Any]:
     """Save the inline edit of name, domain and description; errors shown at their fields."""
-    form = await request.form()
-    drafts = {name: str(form.get(name) or "")[:FIELD_TEXT_MAX] for name in COMPANY_FIELDS}
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back=f"/companies/{company_id}", viewers_cannot=VIEWERS_CANNOT
-        )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        try:
-            # A savepoint: a refused edit leaves nothing behind, the page can still be read.
-            async with session.begin_nested():
-                await update_company(
-                    session,
-                    signed_in.actor,
-                    company_id,
-                    name=drafts["name"],
-                    domain=drafts["domain"],
-                    description=drafts["description"],
-                )
-        except CompoundError as error:
-            company = await lookups.one(session, Company, company_id)
-            if company is None:
-                return _not_found("company", company_id)
-            field = error.field if error.field in COMPANY_FIELDS else "form"
-            return await _company_page(
-                session,
-                signed_in,
-                company,
-                errors={field: error.message},
-                drafts=drafts,
-                status_code=http_status(error),
-            )
-    return Redirect(f"/companies/{company_id}?flash=saved", status_code=SEE_OTHER)
+    return await _save_inline_edit(request, company_id, COMPANY_EDIT)
 
 
 def _uuid_of(value: Any, field: str) -> uuid.UUID:
@@ -357,9 +331,99 @@ async def merge_companies_submit(request: Request[Any, Any, Any]) -> Response[An
 # --- a person -------------------------------------------------------------------------------
 
 
+def _emails_typed(text: str) -> list[str]:
+    """The email box holds one address a line (commas also part them); blank lines are none."""
+    return [part.strip() for part in re.split(r"[,\n]", text) if part.strip()]
+
+
+async def _company_chosen(session: AsyncSession, value: str) -> uuid.UUID | None:
+    """The company picked in the edit form: none, or one that exists (an error at the field)."""
+    if not value.strip():
+        return None
+    try:
+        company_id = uuid.UUID(value.strip())
+    except ValueError:
+        raise ValidationFailed(
+            f"{value!r} is not a company id; choose a company", field="company_id"
+        ) from None
+    try:
+        await get_company(session, company_id)
+    except NotFound as missing:
+        raise ValidationFailed(missing.message, field="company_id") from None
+    return company_id
+
+
+async def _company_choices(session: AsyncSession, current: RecordView | None) -> list[RecordView]:
+    """The first companies by name for the edit form's picker, always with the current one."""
+    page = await list_companies(session, first=COMPANY_CHOICES, with_total=False)
+    choices = list(page.items)
+    if current is not None and all(row.id != current.id for row in choices):
+        choices.insert(0, current)
+    return choices
+
+
+async def _person_page(
+    session: AsyncSession,
+    signed_in: Visitor,
+    person: RecordView,
+    *,
+    flash: str | None = None,
+    errors: dict[str, str] | None = None,
+    drafts: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    company = await lookups.one(session, Company, person.company_id) if person.company_id else None
+    [emails] = await lookups.emails_of_people(session, [person.id])
+    [notes] = await lookups.notes_of_people(session, [person.id])
+    [tasks] = await lookups.tasks_of_people(session, [person.id])
+    [timeline] = await lookups.timeline_of(session, "person_id", [person.id])
+    [provenance] = await lookups.provenance_of(session, "person", [person.id])
+    note_provenance = await lookups.provenance_of(session, "note", [note.id for note in notes])
+    can_edit = can_write(signed_in)
+    current = {
+        "name": person.name,
+        "title": person.title,
+        "company_id": person.company_id,
+        "emails": emails,
+    }
+    shown = {
+        "name": person.name,
+        "title": person.title or "",
+        "company_id": str(person.company_id or ""),
+        "emails": "\n".join(emails),
+    }
+    return Template(
+        template_name="person.html",
+        context={
+            "visitor": signed_in,
+            "active": "people",
+            "csrf": signed_in.csrf_token,
+            "can_edit": can_edit,
+            "person": person,
+            "company": company,
+            "emails": emails,
+            "badges": badges_of(provenance, current),
+            "notes": notes,
+            "note_badges": {
+                note.id: badges_of(rows, {"body": note.body}).get("body")
+                for note, rows in zip(notes, note_provenance, strict=True)
+            },
+            "tasks": tasks,
+            "timeline": timeline,
+            "companies": await _company_choices(session, company) if can_edit else [],
+            "flash": FLASHES.get(flash or ""),
+            "errors": errors or {},
+            "drafts": {**shown, **(drafts or {})},
+        },
+        status_code=status_code,
+    )
+
+
 @get("/people/{person_id:uuid}", name="person")
 async def person_page(
-    request: Request[Any, Any, Any], person_id: Annotated[uuid.UUID, PathParameter()]
+    request: Request[Any, Any, Any],
+    person_id: Annotated[uuid.UUID, PathParameter()],
+    flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Response[Any]:
     """One person with their company, email addresses, notes, tasks and timeline."""
     async with database_of(request).session() as session:
@@ -369,30 +433,102 @@ async def person_page(
         person = await lookups.one(session, Person, person_id)
         if person is None:
             return _not_found("person", person_id)
-        company = (
-            await lookups.one(session, Company, person.company_id) if person.company_id else None
+        return await _person_page(session, signed_in, person, flash=flash)
+
+
+@post("/people/{person_id:uuid}/edit", status_code=SEE_OTHER)
+async def edit_person(
+    request: Request[Any, Any, Any], person_id: Annotated[uuid.UUID, PathParameter()]
+) -> Response[Any]:
+    """Save the inline edit of name, title, company and email addresses; errors at their fields."""
+    return await _save_inline_edit(request, person_id, PERSON_EDIT)
+
+
+# --- the inline edit both pages share -------------------------------------------------------
+
+Saver = Callable[[AsyncSession, Actor, uuid.UUID, dict[str, str]], Awaitable[object]]
+PageOf = Callable[..., Awaitable[Template]]
+
+
+@dataclass(frozen=True)
+class InlineEdit:
+    """What differs between the company's and the person's inline edit."""
+
+    kind: str
+    path: str
+    model: type[Company] | type[Person]
+    fields: tuple[str, ...]
+    save: Saver
+    page: PageOf
+
+
+async def _save_company(
+    session: AsyncSession, actor: Actor, company_id: uuid.UUID, sent: dict[str, str]
+) -> None:
+    await update_company(session, actor, company_id, **sent)
+
+
+async def _save_person(
+    session: AsyncSession, actor: Actor, person_id: uuid.UUID, sent: dict[str, str]
+) -> None:
+    changes: dict[str, Any] = {field: sent[field] for field in ("name", "title") if field in sent}
+    if "emails" in sent:
+        changes["emails"] = _emails_typed(sent["emails"])
+    if "company_id" in sent:
+        changes["company_id"] = await _company_chosen(session, sent["company_id"])
+    await update_person(session, actor, person_id, **changes)
+
+
+async def _save_inline_edit(
+    request: Request[Any, Any, Any], record_id: uuid.UUID, edit: InlineEdit
+) -> Response[Any]:
+    """Check the form's sender, save the fields it sent (a field left out of the form is
+    left as it is), and go back to the record's page; a refusal shows the page again with
+    the error at its field and everything typed still in the form."""
+    form = await request.form()
+    sent = {
+        name: str(form.get(name) or "")[:FIELD_TEXT_MAX] for name in edit.fields if name in form
+    }
+    back = f"{edit.path}/{record_id}"
+    async with database_of(request).session() as session:
+        signed_in = await form_writer(
+            session, request, form, back=back, viewers_cannot=VIEWERS_CANNOT
         )
-        [emails] = await lookups.emails_of_people(session, [person.id])
-        [notes] = await lookups.notes_of_people(session, [person.id])
-        [tasks] = await lookups.tasks_of_people(session, [person.id])
-        [timeline] = await lookups.timeline_of(session, "person_id", [person.id])
-        [provenance] = await lookups.provenance_of(session, "person", [person.id])
-        note_provenance = await lookups.provenance_of(session, "note", [note.id for note in notes])
-        return Template(
-            template_name="person.html",
-            context={
-                "visitor": signed_in,
-                "active": "people",
-                "person": person,
-                "company": company,
-                "emails": emails,
-                "badges": badges_of(provenance, {"name": person.name, "title": person.title}),
-                "notes": notes,
-                "note_badges": {
-                    note.id: badges_of(rows, {"body": note.body}).get("body")
-                    for note, rows in zip(notes, note_provenance, strict=True)
-                },
-                "tasks": tasks,
-                "timeline": timeline,
-            },
-        )
+        if not isinstance(signed_in, Visitor):
+            return signed_in
+        try:
+            # A savepoint: a refused edit leaves nothing behind, the page can still be read.
+            async with session.begin_nested():
+                await edit.save(session, signed_in.actor, record_id, sent)
+        except CompoundError as error:
+            record = await lookups.one(session, edit.model, record_id)
+            if record is None:
+                return _not_found(edit.kind, record_id)
+            field = (error.field or "").split("[")[0]  # emails[2] is the email box
+            return await edit.page(
+                session,
+                signed_in,
+                record,
+                errors={field if field in edit.fields else "form": error.message},
+                drafts=sent,
+                status_code=http_status(error),
+            )
+    return Redirect(f"{back}?flash=saved", status_code=SEE_OTHER)
+
+
+COMPANY_EDIT: Final = InlineEdit(
+    kind="company",
+    path="/companies",
+    model=Company,
+    fields=COMPANY_FIELDS,
+    save=_save_company,
+    page=_company_page,
+)
+PERSON_EDIT: Final = InlineEdit(
+    kind="person",
+    path="/people",
+    model=Person,
+    fields=PERSON_FIELDS,
+    save=_save_person,
+    page=_person_page,
+)

@@ -5,6 +5,7 @@ page, and the guard of every form post (signed in, this session's CSRF token, ma
 from __future__ import annotations
 
 import hmac
+import uuid
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -23,6 +24,7 @@ from compound.platform.errors import (
     NotFound,
     PermissionDenied,
     ServiceUnavailable,
+    ValidationFailed,
 )
 
 SESSION_COOKIE = "compound_session"
@@ -55,6 +57,15 @@ def sign_in_redirect(request: Request[Any, Any, Any], *, back: str | None = None
     """To the sign-in page, coming back to `back` (default: this page) afterwards."""
     here = back or request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Redirect(f"/sign-in?{urlencode({'next': safe_next(here)})}", status_code=SEE_OTHER)
+
+
+def form_id(value: object, field: str, refusal: str) -> uuid.UUID:
+    """An id a form sent (a hidden field, a choice, a ticked box), or ValidationFailed with
+    `refusal` at `field`: a tampered or garbled value is the visitor's error, not a crash."""
+    try:
+        return uuid.UUID(str(value or "").strip())
+    except ValueError:
+        raise ValidationFailed(refusal, field=field) from None
 
 
 def http_status(error: CompoundError) -> int:

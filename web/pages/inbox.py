@@ -39,6 +39,7 @@ from compound.platform.pages import (
     can_write,
     current_visitor,
     database_of,
+    form_id,
     form_writer,
     http_status,
     sign_in_redirect,
@@ -298,13 +299,6 @@ async def decide_item(
     return Redirect(f"/inbox?flash={item.status}", status_code=SEE_OTHER)
 
 
-def _chosen_items(values: list[Any]) -> list[uuid.UUID]:
-    try:
-        return [uuid.UUID(str(value)) for value in values]
-    except ValueError:
-        raise CompoundError("the chosen items are not item ids", field="items") from None
-
-
 @post("/inbox/decide-many", status_code=SEE_OTHER)
 async def decide_many_items(request: Request[Any, Any, Any]) -> Response[Any]:
     """The same decision on every ticked item: approve as proposed, reject or dismiss."""
@@ -328,7 +322,10 @@ async def decide_many_items(request: Request[Any, Any, Any]) -> Response[Any]:
             decided, refused = await decide_many(
                 session,
                 signed_in.actor,
-                _chosen_items(form.getall("items", [])),
+                [
+                    form_id(value, "items", "the chosen items are not item ids")
+                    for value in form.getall("items", [])
+                ],
                 action,
                 reason=str(form.get("reason") or "") or None,
             )

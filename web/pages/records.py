@@ -27,6 +27,7 @@ from compound.platform.pages import (
     can_write,
     current_visitor,
     database_of,
+    form_id,
     form_writer,
     http_status,
     message_page,
@@ -301,13 +302,6 @@ async def edit_company(
     return await _save_inline_edit(request, company_id, COMPANY_EDIT)
 
 
-def _uuid_of(value: Any, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value or ""))
-    except ValueError:
-        raise CompoundError(f"{field}: choose a company", field=field) from None
-
-
 @post("/companies/merge", status_code=SEE_OTHER)
 async def merge_companies_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     """Keep one company and fold the other into it (people, notes, tasks, name as alias)."""
@@ -319,8 +313,8 @@ async def merge_companies_submit(request: Request[Any, Any, Any]) -> Response[An
         if not isinstance(signed_in, Visitor):
             return signed_in
         try:
-            keep_id = _uuid_of(form.get("keep_id"), "keep_id")
-            merge_id = _uuid_of(form.get("merge_id"), "merge_id")
+            keep_id = form_id(form.get("keep_id"), "keep_id", "keep_id: choose a company")
+            merge_id = form_id(form.get("merge_id"), "merge_id", "merge_id: choose a company")
             async with session.begin_nested():
                 await merge_companies(session, signed_in.actor, keep_id=keep_id, merge_id=merge_id)
         except CompoundError as error:
@@ -340,12 +334,7 @@ async def _company_chosen(session: AsyncSession, value: str) -> uuid.UUID | None
     """The company picked in the edit form: none, or one that exists (an error at the field)."""
     if not value.strip():
         return None
-    try:
-        company_id = uuid.UUID(value.strip())
-    except ValueError:
-        raise ValidationFailed(
-            f"{value!r} is not a company id; choose a company", field="company_id"
-        ) from None
+    company_id = form_id(value, "company_id", f"{value!r} is not a company id; choose a company")
     try:
         await get_company(session, company_id)
     except NotFound as missing:

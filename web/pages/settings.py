@@ -38,6 +38,7 @@ from compound.platform.pages import (
     can_write,
     current_visitor,
     database_of,
+    form_id,
     form_writer,
     http_status,
     settings_of,
@@ -69,11 +70,9 @@ class Problem:
     field: str | None = None
 
 
-def _parse_id(text: str, what: str) -> uuid.UUID | Problem:
-    try:
-        return uuid.UUID(text.strip())
-    except ValueError:
-        return Problem(f"{what}: {text.strip()[:40]!r} is not an id", field=None)
+def _id_sent(form: Any, what: str) -> uuid.UUID:
+    sent = str(form.get(what) or "").strip()
+    return form_id(sent, what, f"{what}: {sent[:40]!r} is not an id")
 
 
 def _signed_in_page(template: str, signed_in: Visitor, section: str, **context: Any) -> Template:
@@ -365,9 +364,12 @@ async def revoke_token_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         )
         if not isinstance(signed_in, Visitor):
             return signed_in
-        token_id = _parse_id(str(form.get("token") or ""), "token")
-        if isinstance(token_id, Problem):
-            return await _tokens_page(session, signed_in, problem=token_id, status_code=400)
+        try:
+            token_id = _id_sent(form, "token")
+        except CompoundError as error:
+            return await _tokens_page(
+                session, signed_in, problem=Problem(error.message), status_code=400
+            )
         try:
             async with session.begin_nested():
                 await revoke_token_as(session, signed_in.actor, token_id)
@@ -460,9 +462,12 @@ async def set_role_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         )
         if not isinstance(signed_in, Visitor):
             return signed_in
-        user_id = _parse_id(str(form.get("user") or ""), "user")
-        if isinstance(user_id, Problem):
-            return await _users_page(session, signed_in, problem=user_id, status_code=400)
+        try:
+            user_id = _id_sent(form, "user")
+        except CompoundError as error:
+            return await _users_page(
+                session, signed_in, problem=Problem(error.message), status_code=400
+            )
         try:
             require_admin(signed_in.actor, "change roles")
             async with session.begin_nested():

@@ -41,6 +41,8 @@ async def test_the_edit_form_has_a_field_per_argument_and_approves_the_edit(
     assert bad.status_code == 400
     assert f'id="arg-{item.id}-to-error">to: String should match pattern' in bad.text
     assert 'value="&lt;b&gt;nope&lt;/b&gt;"' in bad.text  # what was typed is kept, escaped
+    assert bad.headers["HX-Push-Url"] == "false"  # htmx keeps the post's address out of history
+    assert "HX-Push-Url" not in (await web_client.get("/inbox")).headers
     assert await status_of(session, item.id) == "open"
 
     done = await web_client.post(

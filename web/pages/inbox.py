@@ -176,9 +176,13 @@ async def _inbox(
     problem: Problem | None = None,
     refusals: list[str] | None = None,
     status_code: int = 200,
+    answers_a_post: bool = False,
 ) -> Template:
     groups, total, next_cursor = await _groups(session, after, problem)
     return Template(
+        # A refused decision is shown at the post's address: htmx must not put that address
+        # in the history (reloading it would be a GET of a POST-only route).
+        headers={"HX-Push-Url": "false"} if answers_a_post else None,
         template_name="inbox.html",
         context={
             "visitor": signed_in,
@@ -295,7 +299,13 @@ async def decide_item(
             problem = Problem(
                 item_id=item_id, message=error.message, field=error.field, drafts=drafts
             )
-            return await _inbox(session, signed_in, problem=problem, status_code=http_status(error))
+            return await _inbox(
+                session,
+                signed_in,
+                problem=problem,
+                status_code=http_status(error),
+                answers_a_post=True,
+            )
     return Redirect(f"/inbox?flash={item.status}", status_code=SEE_OTHER)
 
 
@@ -317,7 +327,9 @@ async def decide_many_items(request: Request[Any, Any, Any]) -> Response[Any]:
             problem = Problem(
                 uuid.UUID(int=0), "in bulk, choose approve, reject or dismiss", field="action"
             )
-            return await _inbox(session, signed_in, problem=problem, status_code=400)
+            return await _inbox(
+                session, signed_in, problem=problem, status_code=400, answers_a_post=True
+            )
         try:
             decided, refused = await decide_many(
                 session,
@@ -331,7 +343,13 @@ async def decide_many_items(request: Request[Any, Any, Any]) -> Response[Any]:
             )
         except CompoundError as error:
             problem = Problem(uuid.UUID(int=0), error.message, field=error.field)
-            return await _inbox(session, signed_in, problem=problem, status_code=http_status(error))
+            return await _inbox(
+                session,
+                signed_in,
+                problem=problem,
+                status_code=http_status(error),
+                answers_a_post=True,
+            )
         if refused:
             flash = BULK_FLASHES[_PAST[action]].format(n=len(decided)) if decided else None
             return await _inbox(
@@ -339,6 +357,6 @@ async def decide_many_items(request: Request[Any, Any, Any]) -> Response[Any]:
                 signed_in,
                 flash=flash,
                 refusals=[refusal.message for refusal in refused],
-                status_code=200,
+                answers_a_post=True,
             )
     return Redirect(f"/inbox?flash={_PAST[action]}&count={len(decided)}", status_code=SEE_OTHER)

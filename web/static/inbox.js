@@ -3,13 +3,18 @@
 // Every shortcut presses a button or focuses a field of the page's own forms.
 (() => {
   "use strict";
-  const help = document.getElementById("shortcuts");
-  const hint = document.querySelector("[data-shortcuts]");
-  if (hint && help && help.showModal) {
-    hint.hidden = false;
-    hint.addEventListener("click", () => help.showModal());
+  // Looked up when used: a decision made with htmx swaps the main part of the page.
+  const helpOf = () => {
+    const help = document.getElementById("shortcuts");
+    return help && help.showModal ? help : null;
+  };
+  function showHint() {
+    const hint = document.querySelector("[data-shortcuts]");
+    if (hint && helpOf()) hint.hidden = false;
   }
+  showHint();
   let current = null;
+  let currentIndex = -1;
   const items = () => Array.from(document.querySelectorAll("[data-item]"));
 
   function select(item) {
@@ -20,17 +25,34 @@
     item.focus({ preventScroll: true });
     item.scrollIntoView({ block: "nearest" });
     current = item.id;
+    currentIndex = items().indexOf(item);
   }
-  document.addEventListener("live:updated", () => {
-    const item = current && document.getElementById(current);
-    if (item) item.classList.add("current");
-  });
+  // After a live refresh or a decision swapped in: the same item, or the one now in its
+  // place (approve, approve, approve… down the list).
+  function restore() {
+    showHint();
+    if (currentIndex < 0) return;
+    const list = items();
+    const same = current && document.getElementById(current);
+    if (same) {
+      same.classList.add("current");
+    } else if (list.length) {
+      select(list[Math.min(currentIndex, list.length - 1)]);
+    }
+  }
+  document.addEventListener("live:updated", restore);
+  document.addEventListener("htmx:afterSettle", restore);
   document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("[data-shortcuts]") && helpOf()) {
+      helpOf().showModal();
+      return;
+    }
     const item = event.target.closest && event.target.closest("[data-item]");
     if (item) {
       for (const other of document.querySelectorAll("[data-item].current")) other.classList.remove("current");
       item.classList.add("current");
       current = item.id;
+      currentIndex = items().indexOf(item);
     }
   });
 
@@ -41,9 +63,9 @@
       if (event.key === "Escape" && target.blur) target.blur();
       return;
     }
-    if (event.key === "?" && help && help.showModal) {
+    if (event.key === "?" && helpOf()) {
       event.preventDefault();
-      help.showModal();
+      helpOf().showModal();
       return;
     }
     const list = items();

@@ -6,7 +6,8 @@
   "use strict";
   const regions = () => Array.from(document.querySelectorAll("[data-live][id]"));
   if (!regions().length || !window.EventSource || !window.fetch || !window.DOMParser) return;
-  const note = document.getElementById("live-note");
+  // Looked up each time: a decision made with htmx swaps the part of the page it is in.
+  const noteOf = () => document.getElementById("live-note");
   let timer = null;
   let waiting = false;
 
@@ -26,6 +27,7 @@
 
   function offer() {
     waiting = true;
+    const note = noteOf();
     if (!note) return;
     note.hidden = false;
     note.textContent = "There are updates. ";
@@ -37,7 +39,24 @@
     note.appendChild(button);
   }
 
+  // A decision sent with htmx is answered by a swap of its own: refetching meanwhile would
+  // race it, so the refresh waits until that answer is in.
+  let requests = 0;
+  let afterRequests = false;
+  document.addEventListener("htmx:beforeRequest", () => { requests += 1; });
+  document.addEventListener("htmx:afterRequest", () => {
+    requests = Math.max(0, requests - 1);
+    if (!requests && afterRequests) {
+      afterRequests = false;
+      schedule();
+    }
+  });
+
   async function refresh(force) {
+    if (requests) {
+      afterRequests = true;
+      return;
+    }
     if (!force && editing()) {
       offer();
       return;
@@ -49,18 +68,27 @@
       return; // offline for a moment: the next event tries again
     }
     if (!response.ok || response.redirected) return;
-    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    const text = await response.text();
+    if (requests) {
+      afterRequests = true; // a decision went out while this was fetched: its answer first
+      return;
+    }
+    const fresh = new DOMParser().parseFromString(text, "text/html");
     const ticked = new Set(
       Array.from(document.querySelectorAll("input[type=checkbox][name=items]:checked")).map((box) => box.value),
     );
     for (const region of regions()) {
       const replacement = fresh.getElementById(region.id);
-      if (replacement) region.innerHTML = replacement.innerHTML;
+      if (!replacement) continue;
+      region.innerHTML = replacement.innerHTML;
+      // New forms get htmx's handling as the page's first ones did.
+      if (window.htmx) window.htmx.process(region);
     }
     for (const box of document.querySelectorAll("input[type=checkbox][name=items]")) {
       if (ticked.has(box.value)) box.checked = true;
     }
     waiting = false;
+    const note = noteOf();
     if (note) note.hidden = true;
     document.dispatchEvent(new CustomEvent("live:updated"));
   }

@@ -366,11 +366,6 @@ async def revoke_token_submit(request: Request[Any, Any, Any]) -> Response[Any]:
             return signed_in
         try:
             token_id = _id_sent(form, "token")
-        except CompoundError as error:
-            return await _tokens_page(
-                session, signed_in, problem=Problem(error.message), status_code=400
-            )
-        try:
             async with session.begin_nested():
                 await revoke_token_as(session, signed_in.actor, token_id)
         except CompoundError as error:
@@ -464,11 +459,6 @@ async def set_role_submit(request: Request[Any, Any, Any]) -> Response[Any]:
             return signed_in
         try:
             user_id = _id_sent(form, "user")
-        except CompoundError as error:
-            return await _users_page(
-                session, signed_in, problem=Problem(error.message), status_code=400
-            )
-        try:
             require_admin(signed_in.actor, "change roles")
             async with session.begin_nested():
                 await set_role(session, user_id, str(form.get("role") or "")[:TEXT_MAX])

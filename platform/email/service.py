@@ -134,6 +134,22 @@ async def attachments_of_messages(
     return await grouped_by(session, Attachment, "message_id", ids, order_by="position")
 
 
+async def attachment_in_conversation(
+    session: AsyncSession, conversation_id: uuid.UUID, attachment_id: uuid.UUID
+) -> Attachment:
+    """One attachment with its bytes, only if it belongs to a message of this thread."""
+    statement = (
+        select(Attachment)
+        .join(Message, col(Message.id) == col(Attachment.message_id))
+        .where(col(Attachment.id) == attachment_id)
+        .where(col(Message.conversation_id) == conversation_id)
+    )
+    attachment = (await session.execute(statement)).scalar_one_or_none()
+    if attachment is None:
+        raise NotFound(f"no attachment {attachment_id} in conversation {conversation_id}")
+    return attachment
+
+
 async def participants_of_messages(
     session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> list[list[RecordView]]:

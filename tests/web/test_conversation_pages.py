@@ -10,6 +10,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from email.utils import format_datetime
 
 import httpx
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from compound.platform.email.ingest import Envelope
-from compound.platform.email.models import Channel, Conversation, Message
+from compound.platform.email.models import Attachment, Channel, Conversation, Message
 from compound.platform.queue.models import Job
 from tests.agent_driver import drive
 from tests.conftest import REPOSITORY_ROOT
@@ -203,7 +204,8 @@ async def test_a_real_thread_shows_text_quotes_attachments_defects_and_sender_ch
     # gmx.net's header says dkim=pass; it is not our relay's, so nothing is believed.
     assert "DKIM: unknown" in text and "DKIM: pass" not in text
     assert "sender not authenticated" in text
-    assert "/download" not in text  # no download route exists: attachments are listed only
+    # Each attachment links to its download, in this thread.
+    assert text.count(f'href="/conversations/{proxmox.conversation_id}/attachments/') == 3
 
     reply = html.unescape((await web_client.get(f"/conversations/{quoted.conversation_id}")).text)
     assert '<details class="quoted">' in reply
@@ -396,3 +398,52 @@ async def test_reprocessing_a_message_of_another_thread_or_a_garbage_id_is_a_404
         assert "there is no message in this conversation with id" in response.text
     assert await state_of(session, theirs.id) == "processed"
     assert await state_of(session, mine.id) == "processed"
+
+
+async def test_an_attachment_downloads_as_it_arrived_and_never_renders_on_our_site(
+    web_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    hostile = b"<script>alert(document.cookie)</script>"
+    message = EmailMessage()
+    message["From"] = "Renata <renata@larkspur.example>"
+    message["To"] = "leads@compound.localhost"
+    message["Subject"] = f"Cohort deck {uuid.uuid4().hex[:6]}"
+    message.set_content("The deck is attached.")
+    message.add_attachment(
+        hostile, maintype="text", subtype="html", filename='r\u00e9sum\u00e9 "final";.html'
+    )
+    stored = await receive(session, message.as_bytes())
+    await session.commit()
+    [attachment] = (
+        await session.execute(select(Attachment).where(col(Attachment.message_id) == stored.id))
+    ).scalars()
+    await signed_in(web_client, "viewer")  # reading is enough
+    url = f"/conversations/{stored.conversation_id}/attachments/{attachment.id}"
+    assert (
+        f'href="{url}"' in (await web_client.get(f"/conversations/{stored.conversation_id}")).text
+    )
+
+    download = await web_client.get(url)
+    assert download.status_code == 200
+    assert download.content == hostile  # the bytes as they arrived
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["content-security-policy"].startswith("sandbox")
+    disposition = download.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="r_sum_ _final__.html"')
+    assert "filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22%3B.html" in disposition
+
+    [other] = await thread_of(session, f"other{uuid.uuid4().hex[:6]}")
+    await session.commit()
+    for wrong in (
+        f"/conversations/{other.conversation_id}/attachments/{attachment.id}",  # not in that thread
+        f"/conversations/{stored.conversation_id}/attachments/{uuid.uuid4()}",
+        f"/conversations/{stored.conversation_id}/attachments/not-an-id",
+        f"/conversations/{stored.conversation_id}/attachments/{'9' * 5000}",
+    ):
+        refused = await web_client.get(wrong)
+        assert refused.status_code == 404 and hostile not in refused.content, wrong
+
+    web_client.cookies.clear()
+    stranger = await web_client.get(url)
+    assert stranger.status_code == 303 and stranger.headers["location"].startswith("/sign-in")

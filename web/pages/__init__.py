@@ -17,6 +17,7 @@ from compound.web.pages.auth import sign_in_form, sign_in_submit, sign_out_submi
 from compound.web.pages.conversations import (
     conversation_page,
     conversations_page,
+    download_attachment,
     reprocess_message_submit,
 )
 from compound.web.pages.inbox import decide_item, decide_many_items, inbox_page
@@ -68,6 +69,7 @@ PAGE_HANDLERS: list[HTTPRouteHandler] = [
     search_suggest,
     conversations_page,
     conversation_page,
+    download_attachment,
     reprocess_message_submit,
     settings_page,
     tokens_page,

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
+from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.params import PathParameter, QueryParameter
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from compound.platform.auth.sessions import Visitor
 from compound.platform.email import service
 from compound.platform.email.models import MessageState
-from compound.platform.errors import CompoundError
+from compound.platform.errors import CompoundError, NotFound
 from compound.platform.pages import (
     SEE_OTHER,
     can_write,
@@ -388,6 +389,46 @@ async def conversation_page(
             structure_of=_uuid_or_none(structure),
             flash=flash,
         )
+
+
+def download_name(filename: str | None, attachment_id: uuid.UUID) -> str:
+    """A Content-Disposition value that cannot break out of its header or its quotes: an ASCII
+    fallback name, and the real one percent-encoded (RFC 6266 / 5987)."""
+    name = "".join(ch for ch in (filename or "") if ch.isprintable()).strip()[:200]
+    name = name.replace("/", "_").replace("\\", "_") or f"attachment-{attachment_id}"
+    fallback = "".join(ch if ch.isascii() and ch not in '"%;' else "_" for ch in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@get("/conversations/{conversation_id:str}/attachments/{attachment_id:str}")
+async def download_attachment(
+    request: Request[Any, Any, Any],
+    conversation_id: Annotated[str, PathParameter()],
+    attachment_id: Annotated[str, PathParameter()],
+) -> Response[Any]:
+    """An attachment's bytes as they arrived, always as a file to save: mail is untrusted, so
+    it is never shown inline on our origin (no sniffing, a sandbox if it is opened)."""
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
+        if signed_in is None:
+            return sign_in_redirect(request)
+        thread, wanted = _uuid_or_none(conversation_id), _uuid_or_none(attachment_id)
+        if thread is None or wanted is None:
+            return _not_found("attachment in this conversation", attachment_id)
+        try:
+            attachment = await service.attachment_in_conversation(session, thread, wanted)
+        except NotFound:
+            return _not_found("attachment in this conversation", attachment_id)
+    return Response(
+        content=attachment.content,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": download_name(attachment.filename, attachment.id),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @post(

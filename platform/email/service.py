@@ -81,9 +81,14 @@ async def list_conversations(
     filter = filter or ConversationFilter()
     if filter.company_id is not None:
         statement = statement.where(col(Conversation.company_id) == filter.company_id)
-    if filter.subject_contains:
-        pattern = "%" + filter.subject_contains.replace("\\", "\\\\").replace("%", "\\%") + "%"
-        statement = statement.where(col(Conversation.subject).ilike(pattern))
+    subject = optional_text(
+        filter.subject_contains, field="subjectContains", max_length=MAX_FILTER_LENGTH
+    )
+    if subject:
+        # `_` and `%` are the person's characters, not wildcards.
+        statement = statement.where(
+            func.lower(col(Conversation.subject)).contains(subject.lower(), autoescape=True)
+        )
     if filter.person_id is not None:
         involved = (
             select_view(Message)

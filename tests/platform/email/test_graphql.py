@@ -99,6 +99,13 @@ async def test_conversations_list_threads_with_filters(
     assert [e["node"]["id"] for e in by_company["data"]["conversations"]["edges"]] == [thread["id"]]
     bad = await graphql.execute(CONVERSATIONS, {"filter": {"personId": "nope"}})
     assert "personId" in bad["errors"][0]["message"]
+    # `_` is a character, not a wildcard; NUL and a page of text are refused by name.
+    assert (await graphql.execute(CONVERSATIONS, {"filter": {"subjectContains": f"pilot_{tag}"}}))[
+        "data"
+    ]["conversations"]["edges"] == []
+    for hostile in ("pilot\x00", "x" * 10_000):
+        refused = await graphql.execute(CONVERSATIONS, {"filter": {"subjectContains": hostile}})
+        assert refused["data"] is None and "subjectContains" in refused["errors"][0]["message"]
 
 
 async def test_reprocessing_needs_write_and_queues_the_message_again(

@@ -19,7 +19,7 @@ from compound.agents.inbox.models import InboxItem, ItemKind, ItemStatus
 from compound.agents.runtime import tasks
 from compound.agents.runtime.agent import agent_named
 from compound.agents.runtime.models import AgentRun, RunState
-from compound.agents.runtime.tools import Tool
+from compound.agents.runtime.tools import APPROVING, Tool
 from compound.platform.auth.actor import Actor
 from compound.platform.clock import utcnow
 from compound.platform.errors import NotFound, ValidationFailed
@@ -91,7 +91,8 @@ def approved_arguments(item: InboxItem, run: AgentRun, edited: Mapping[str, Any]
             f"{run.agent} no longer has the tool {proposal.get('tool')!r}", field="id"
         )
     try:
-        return tool.arguments.model_validate(arguments).model_dump(mode="json")
+        checked = tool.arguments.model_validate(arguments, context=APPROVING)
+        return checked.model_dump(mode="json")
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])

@@ -8,12 +8,21 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationInfo
 
 from compound.platform.llm.gateway import ToolSpec
 
 if TYPE_CHECKING:
     from compound.agents.runtime.context import RunContext
+
+
+APPROVING: dict[str, Any] = {"approving": True}
+"""Validation context when a person approves a proposal: an argument model may ask for more
+then (a recipient the agent could leave blank) than when the agent proposes it."""
+
+
+def approving(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("approving"))
 
 
 class Effect(StrEnum):

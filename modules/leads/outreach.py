@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -20,7 +20,7 @@ from compound.agents.runtime.agent import Agent, Budget, register
 from compound.agents.runtime.context import ActionRejected, RunContext
 from compound.agents.runtime.models import AgentRun, RunState
 from compound.agents.runtime.service import start_run
-from compound.agents.runtime.tools import Effect, tool
+from compound.agents.runtime.tools import Effect, approving, tool
 from compound.modules.leads import service
 from compound.modules.leads.models import Lead, LeadStatus
 from compound.platform.auth.actor import Actor
@@ -93,6 +93,14 @@ class SendOutreach(BaseModel):
     """The recipient; empty when the CRM knows no contact: a person fills it in to approve."""
     subject: str = Field(min_length=1, max_length=SUBJECT_MAX)
     text: str = Field(min_length=1, max_length=BODY_MAX)
+
+    @field_validator("to")
+    @classmethod
+    def _a_person_names_the_recipient(cls, value: str, info: ValidationInfo) -> str:
+        # The agent may propose it blank; it cannot be approved blank.
+        if approving(info) and not value.strip():
+            raise ValueError("fill in the recipient before approving")
+        return value
 
 
 @tool(effect=Effect.EXTERNAL)

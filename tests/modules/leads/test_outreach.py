@@ -8,6 +8,7 @@ from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -20,6 +21,7 @@ from compound.modules.leads.models import Lead, LeadStatus
 from compound.modules.leads.outreach import start_outreach
 from compound.platform.auth.actor import Actor
 from compound.platform.email.models import Conversation
+from compound.platform.errors import ValidationFailed
 from compound.platform.records.models import Company
 from tests.agent_driver import drive
 from tests.conftest import GraphQLClient
@@ -141,12 +143,16 @@ async def test_without_a_known_contact_the_draft_asks_for_a_recipient(
     await drive(session)
     item = await approval_of(session, root)
     assert item.proposal is not None and item.proposal["arguments"]["to"] == ""
-    await inbox.decide(session, actor, item.id, inbox.Action.APPROVE)
-    await session.commit()
-    await drive(session)
+    # Approving it blank is refused at the field, and the draft keeps waiting for a person.
+    with pytest.raises(ValidationFailed) as refused:
+        async with session.begin_nested():
+            await inbox.decide(session, actor, item.id, inbox.Action.APPROVE)
+    assert refused.value.field == "arguments.to"
+    assert "fill in the recipient before approving" in refused.value.message
+    await session.refresh(item)
+    assert item.status == "open"
     run = await session.get(AgentRun, item.run_id)
-    assert run is not None and run.state == "failed"
-    assert "fill in `to` before approving" in (run.error or "")
+    assert run is not None and run.state == "waiting"
     assert (await service.get_lead(session, lead.id)).status == "qualified"
 
 

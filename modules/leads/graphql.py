@@ -21,7 +21,7 @@ from compound.modules.leads.models import (
     LeadStatus,
 )
 from compound.platform.auth.actor import Actor
-from compound.platform.errors import NotFound, ValidationFailed
+from compound.platform.errors import NotFound
 from compound.platform.graphql.connection import Connection, connection_from_page, fetch_page
 from compound.platform.graphql.context import context_of, parse_id
 from compound.platform.graphql.payloads import UserError, run_mutation
@@ -167,9 +167,6 @@ class OutreachPayload:
         description="The run that drafts them; its approvals are grouped under it."
     )
     user_errors: list[UserError]
-
-
-OUTREACH_MAX = 500
 
 
 @strawberry.type
@@ -440,15 +437,7 @@ class LeadsMutation:
     ) -> OutreachPayload:
         async def start(session: AsyncSession, actor: Actor) -> uuid.UUID:
             ids = [parse_id(value, field="leadIds") for value in lead_ids]
-            if not ids:
-                raise ValidationFailed("give at least one lead", field="leadIds")
-            if len(ids) > OUTREACH_MAX:
-                raise ValidationFailed(f"at most {OUTREACH_MAX} leads at once", field="leadIds")
-            for lead_id in ids:
-                await service.get_lead(session, lead_id)
-            return await outreach.start_outreach(
-                session, actor, title=title or "outreach", lead_ids=ids
-            )
+            return await outreach.draft_outreach(session, actor, ids, title=title)
 
         run_id, errors = await run_mutation(info, start)
         return OutreachPayload(

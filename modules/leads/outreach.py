@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -381,28 +382,74 @@ async def outreach_drafts(
     return drafts
 
 
-async def draft_outreach_to(session: AsyncSession, actor: Actor, lead_id: uuid.UUID) -> uuid.UUID:
-    """Have a first outreach drafted for one qualified lead, unless one is already on its way
-    (drafting, or waiting for approval): a second click must not send two emails."""
-    # Locked: two clicks at once are taken one after the other, and the second one is refused.
-    lead = (
-        await session.execute(select(Lead).where(col(Lead.id) == lead_id).with_for_update())
-    ).scalar_one_or_none()
-    if lead is None:
-        raise NotFound(f"no lead with id {lead_id}", field="id")
-    if LeadStatus(lead.status) is not LeadStatus.QUALIFIED:
+OUTREACH_MAX = 500
+
+
+async def draft_outreach(
+    session: AsyncSession, actor: Actor, lead_ids: Sequence[uuid.UUID], *, title: str | None = None
+) -> uuid.UUID:
+    """Have a first outreach drafted for each of these qualified leads, as a person asks for it
+    (the lead page, GraphQL). A lead with a draft still on its way (drafting, waiting for
+    approval, being sent) is refused, so a second click never sends a second email."""
+    unique = list(dict.fromkeys(lead_ids))
+    if not unique:
+        raise ValidationFailed("give at least one lead", field="leadIds")
+    if len(unique) > OUTREACH_MAX:
+        raise ValidationFailed(f"at most {OUTREACH_MAX} leads at once", field="leadIds")
+    # Locked: two requests for one lead are taken one after the other; the second is refused.
+    leads = {
+        lead.id: lead
+        for lead in (
+            await session.execute(
+                select(Lead)
+                .where(col(Lead.id).in_(unique))
+                .order_by(col(Lead.id))
+                .with_for_update()
+            )
+        ).scalars()
+    }
+    for lead_id in unique:
+        lead = leads.get(lead_id)
+        if lead is None:
+            raise NotFound(f"no lead with id {lead_id}", field="leadIds")
+        if LeadStatus(lead.status) is not LeadStatus.QUALIFIED:
+            raise ValidationFailed(
+                f"a first outreach goes to a qualified lead; lead {lead_id} is {lead.status}",
+                field="leadIds",
+            )
+    on_its_way = await _leads_with_outreach_on_its_way(session, unique)
+    if on_its_way:
         raise ValidationFailed(
-            f"a first outreach goes to a qualified lead; this one is {lead.status}",
-            field="leadId",
+            f"an outreach for lead {on_its_way[0]} is already on its way (drafting, waiting "
+            "for approval or being sent)",
+            field="leadIds",
         )
-    pending = [d for d in await outreach_drafts(session, lead_id) if d.state in OPEN_DRAFT_STATES]
-    if pending:
-        raise ValidationFailed(
-            f"an outreach draft for this lead is already {pending[0].state.value}",
-            field="leadId",
-        )
-    company = await get_company(session, lead.company_id)
-    return await start_outreach(session, actor, title=company.name, lead_ids=[lead_id])
+    if title is None and len(unique) == 1:
+        title = (await get_company(session, leads[unique[0]].company_id)).name
+    return await start_outreach(session, actor, title=title or "outreach", lead_ids=unique)
+
+
+async def _leads_with_outreach_on_its_way(
+    session: AsyncSession, lead_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Of these leads, those with an unfinished drafting run, or in an unfinished batch that
+    has not started its drafts yet."""
+    wanted = [str(lead_id) for lead_id in lead_ids]
+    drafting = await session.execute(
+        select(col(AgentRun.input)["lead_id"].astext)
+        .where(col(AgentRun.agent) == DRAFT_OUTREACH.name)
+        .where(col(AgentRun.state).in_(UNFINISHED))
+        .where(col(AgentRun.input)["lead_id"].astext.in_(wanted))
+    )
+    batched = await session.execute(
+        select(col(AgentRun.input)["lead_ids"])
+        .where(col(AgentRun.agent) == OUTREACH_BATCH.name)
+        .where(col(AgentRun.state).in_(UNFINISHED))
+        .where(col(AgentRun.input)["lead_ids"].op("?|")(array(wanted)))
+    )
+    busy = {str(value) for value in drafting.scalars()}
+    busy |= {str(value) for ids in batched.scalars() for value in ids}
+    return [lead_id for lead_id in lead_ids if str(lead_id) in busy]
 
 
 @tool(effect=Effect.WRITE)

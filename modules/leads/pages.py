@@ -26,7 +26,7 @@ from compound.modules.leads.models import Lead, LeadStatus
 from compound.modules.leads.outreach import (
     OPEN_DRAFT_STATES,
     DraftState,
-    draft_outreach_to,
+    draft_outreach,
     outreach_drafts,
 )
 from compound.modules.leads.service import (
@@ -341,7 +341,7 @@ async def draft_lead_outreach(
             return signed_in
         try:
             async with session.begin_nested():
-                await draft_outreach_to(session, signed_in.actor, lead_id)
+                await draft_outreach(session, signed_in.actor, [lead_id])
         except NotFound as error:
             return message_page("Not found", error.message, status_code=404)
         except CompoundError as error:

@@ -9,7 +9,7 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -168,3 +168,36 @@ async def test_draft_outreach_through_graphql_checks_the_leads(graphql: GraphQLC
     assert empty["data"]["draftOutreach"]["userErrors"][0]["message"] == "give at least one lead"
     garbage = await graphql.execute(DRAFT, {"ids": ["not-an-id"]})
     assert garbage["data"]["draftOutreach"]["userErrors"][0]["field"] == "leadIds"
+
+
+async def test_draft_outreach_through_graphql_refuses_a_lead_not_qualified_or_already_drafted(
+    graphql: GraphQLClient, session: AsyncSession, actor: Actor
+) -> None:
+    _, lead = await qualified_lead(session, actor, contact="maya@drafted.example")
+    new_lead = await service.create_lead(
+        session,
+        actor,
+        company_id=(await make_company(session, name=f"Newco {uuid.uuid4().hex[:6]}")).id,
+        score=10,
+        rationale="just found",
+    )
+    await session.commit()
+    started = await graphql.execute(DRAFT, {"ids": [str(lead.id)]})
+    assert started["data"]["draftOutreach"]["userErrors"] == []
+    # Asked again (twice in the list, then once more) while the first is on its way: refused.
+    again = await graphql.execute(DRAFT, {"ids": [str(lead.id), str(lead.id)]})
+    [error] = again["data"]["draftOutreach"]["userErrors"]
+    assert "is already on its way" in error["message"] and error["field"] == "leadIds"
+    await drive(session)  # the draft now waits for approval: still on its way
+    waiting = await graphql.execute(DRAFT, {"ids": [str(lead.id)]})
+    assert "is already on its way" in waiting["data"]["draftOutreach"]["userErrors"][0]["message"]
+    unqualified = await graphql.execute(DRAFT, {"ids": [str(new_lead.id)]})
+    [refused] = unqualified["data"]["draftOutreach"]["userErrors"]
+    assert f"lead {new_lead.id} is new" in refused["message"]
+    runs = await session.execute(
+        select(func.count())
+        .select_from(AgentRun)
+        .where(col(AgentRun.agent) == "leads.outreach")
+        .where(col(AgentRun.input)["lead_ids"].contains([str(lead.id)]))
+    )
+    assert runs.scalar_one() == 1

@@ -450,13 +450,13 @@ async def test_the_draft_outreach_button_starts_one_draft_that_waits_in_the_inbo
 
     again = await web_client.post(f"/leads/{lead.id}/outreach", data={"csrf": csrf})
     assert again.status_code == 400
-    assert "Not drafted: an outreach draft for this lead is already drafting" in again.text
+    assert f"Not drafted: an outreach for lead {lead.id} is already on its way" in again.text
     await drive(session)
     drafts = await outreach_drafts(session, lead.id)
     assert [draft.state for draft in drafts] == [DraftState.WAITING]
     assert drafts[0].to == "button@drafts.example"
     waiting = await web_client.post(f"/leads/{lead.id}/outreach", data={"csrf": csrf})
-    assert waiting.status_code == 400 and "already waiting for approval" in waiting.text
+    assert waiting.status_code == 400 and "is already on its way" in waiting.text
     assert len(await outreach_drafts(session, lead.id)) == 1
 
 
@@ -470,7 +470,7 @@ async def test_only_a_qualified_lead_can_have_an_outreach_drafted(
     assert refused.status_code == 400
     assert (
         'id="outreach-error">Not drafted: a first outreach goes to a qualified lead; '
-        "this one is new" in refused.text
+        f"lead {lead.id} is new" in refused.text
     )
     assert await outreach_drafts(session, lead.id) == []
     missing = await web_client.post(f"/leads/{uuid.uuid4()}/outreach", data={"csrf": csrf})

@@ -73,6 +73,10 @@
       afterRequests = true; // a decision went out while this was fetched: its answer first
       return;
     }
+    if (!force && editing()) {
+      offer(); // the person started typing or choosing while this was fetched
+      return;
+    }
     const fresh = new DOMParser().parseFromString(text, "text/html");
     const ticked = new Set(
       Array.from(document.querySelectorAll("input[type=checkbox][name=items]:checked")).map((box) => box.value),
@@ -93,9 +97,14 @@
     document.dispatchEvent(new CustomEvent("live:updated"));
   }
 
+  // At most one refetch per quarter second, and never postponed by the next event: while a
+  // 50-company list is researched the events never pause, and the counts must still move.
   function schedule() {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(() => refresh(false), 250);
+    if (timer) return;
+    timer = window.setTimeout(() => {
+      timer = null;
+      refresh(false);
+    }, 250);
   }
   document.addEventListener("focusout", () => {
     if (waiting) window.setTimeout(() => { if (!editing()) refresh(false); }, 0);

@@ -170,8 +170,15 @@ def email_bytes(subject: str, body: str) -> bytes:
 
 async def send_list(database: Database, subject: str, body: str) -> uuid.UUID:
     """Store the email as ingress does (committed with its processing job)."""
-    envelope = Envelope(channel=Channel.SMTP, submitted_by=f"user:{COLLEAGUE}", peer="127.0.0.1")
     async with database.session() as session:
+        # SMTP AUTH as the colleague whose address is the From: their mail is a command.
+        colleague = await auth.user_by_email(session, COLLEAGUE)
+        envelope = Envelope(
+            channel=Channel.SMTP,
+            submitted_by=f"user:{COLLEAGUE}",
+            submitter_user_id=colleague.id,
+            peer="127.0.0.1",
+        )
         ingested = await ingest_raw(
             session, email_bytes(subject, body), envelope, max_bytes=25 * 1024 * 1024
         )
@@ -206,7 +213,7 @@ async def seed_for_end_to_end(database: Database, run: str) -> list[tuple[str, s
     actor = Actor.system("bench")
     known = []
     async with database.session() as session:
-        await auth.create_user(session, email=COLLEAGUE, role="member", name="Ana")
+        await auth.create_user(session, actor, email=COLLEAGUE, role="member", name="Ana")
         for index in range(3):
             name = f"{WORDS[index].title()}known {SUFFIXES[index]}"
             domain = f"{name.lower().replace(' ', '-')}.example"

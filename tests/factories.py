@@ -7,7 +7,10 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from compound.platform.auth import service as auth
 from compound.platform.auth.actor import Actor
+from compound.platform.email.ingest import Envelope
+from compound.platform.email.models import Channel
 from compound.platform.records import companies, notes, people
 from compound.platform.records.models import Company, Note, Person
 
@@ -69,4 +72,17 @@ async def make_note(
         company_id=company.id if company else None,
         person_id=person.id if person else None,
         compute_embedding=False,
+    )
+
+
+async def submitted_by_account(
+    session: AsyncSession, email: str, *, role: str = "member", name: str | None = None
+) -> Envelope:
+    """How a colleague's own mail arrives: SMTP AUTH as an account (created here) whose
+    address is the message's From — the one way mail counts as theirs without a relay."""
+    user = await auth.create_user(
+        session, SYSTEM, email=email, role=role, name=name, password="password123"
+    )
+    return Envelope(
+        channel=Channel.SMTP, submitted_by=f"user:{user.email}", submitter_user_id=user.id
     )

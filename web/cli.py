@@ -4,30 +4,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
 import re
 import secrets
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from compound.platform import migrations
 from compound.platform.auth import service as auth
+from compound.platform.auth.actor import Actor
 from compound.platform.auth.models import ApiToken, User
-from compound.platform.clock import utcnow
 from compound.platform.config import Settings, get_settings
 from compound.platform.database import Database, ensure_schema_current, resolve_database_url
-from compound.platform.errors import CompoundError, ValidationFailed
+from compound.platform.errors import CompoundError, Required, ValidationFailed
 from compound.platform.logging import configure_logging
+from compound.platform.redaction import redact_url
 
 if TYPE_CHECKING:
     from compound.agents.runtime.evaluation import DatabaseCheck
@@ -35,6 +37,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 DEMO_ADMIN_EMAIL = "admin@compound.localhost"
 DEMO_TOKEN_NAME = "compound up (demo)"  # noqa: S105 (a label, not a secret)
+PASSWORD_VARIABLE = "COMPOUND_PASSWORD"  # noqa: S105 (the variable's name)
+CLI_ACTOR = Actor.system("cli")
+"""Who the audit log names for what the `compound` command changes: whoever may run it on
+this machine may already read the database, so it acts with every right, and is audited."""
 
 
 def _say(message: str) -> None:
@@ -66,10 +72,42 @@ def migrations_head() -> str | None:
     return head_revision()
 
 
+def _new_password(args: argparse.Namespace) -> str | None:
+    """The new user's password, never from the command line (`ps` shows it to everyone):
+    the first line of stdin with --password-stdin, else COMPOUND_PASSWORD, else a prompt on a
+    terminal (empty: none). No terminal and neither: an API-only user, without a password."""
+    if args.password is not None:
+        raise ValidationFailed(
+            "--password is not accepted: every user of this machine can read a command line "
+            f"(ps); use --password-stdin, {PASSWORD_VARIABLE} or the prompt",
+            field="password",
+        )
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise Required("--password-stdin read no password from stdin", field="password")
+        return password
+    if os.environ.get(PASSWORD_VARIABLE):
+        return os.environ[PASSWORD_VARIABLE]
+    if not sys.stdin.isatty():
+        return None
+    password = getpass.getpass("Password (empty: an API-only user without one): ")
+    if password and getpass.getpass("Password again: ") != password:
+        raise ValidationFailed("the two passwords differ; nothing was created", field="password")
+    return password or None
+
+
 def _user_create(settings: Settings, args: argparse.Namespace) -> None:
+    password = _new_password(args)
+
     async def create(session: AsyncSession) -> User:
         return await auth.create_user(
-            session, email=args.email, password=args.password, role=args.role, name=args.name
+            session,
+            CLI_ACTOR,
+            email=args.email,
+            password=password,
+            role=args.role,
+            name=args.name,
         )
 
     user = asyncio.run(_with_session(settings, create))
@@ -79,13 +117,38 @@ def _user_create(settings: Settings, args: argparse.Namespace) -> None:
 def _token_create(settings: Settings, args: argparse.Namespace) -> None:
     async def create(session: AsyncSession) -> tuple[ApiToken, str]:
         return await auth.create_token(
-            session, user_email=args.user, scopes=args.scopes.split(","), name=args.name
+            session,
+            CLI_ACTOR,
+            user_email=args.user,
+            scopes=args.scopes.split(","),
+            name=args.name,
+            mail_provider=args.mail_provider,
         )
 
     token, secret = asyncio.run(_with_session(settings, create))
-    _say(f"token {token.prefix}… for {args.user} with scopes {','.join(token.scopes)}")
+    _say(
+        f"token {token.prefix}… (id {token.id}) for {args.user} "
+        f"with scopes {','.join(token.scopes)}"
+    )
+    if token.mail_provider:
+        _say(f"mail it posts is believed only as {token.mail_provider}'s Authentication-Results")
     _say("store it now: it is shown once and only its hash is kept")
     _say(secret)
+
+
+def _token_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        token_id = uuid.UUID(args.id.strip())
+    except ValueError:
+        raise ValidationFailed(
+            f"{args.id[:40]!r} is not a token id (`token create` prints it)", field="id"
+        ) from None
+
+    async def revoke(session: AsyncSession) -> ApiToken:
+        return await auth.revoke_token(session, CLI_ACTOR, token_id)
+
+    token = asyncio.run(_with_session(settings, revoke))
+    _say(f"revoked token {token.prefix}… (id {token.id})")
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> None:
@@ -121,6 +184,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
     processes = args.processes or settings.worker_processes
     threads = args.threads or settings.worker_threads
     _say(f"Compound worker: {processes} process(es) × {threads} thread(s)")
+    _say(f"jobs from {_job_broker(settings)}")
     _say(f"agents run on {_agent_engines(settings)}")
     run_workers(
         processes=processes,
@@ -245,12 +309,21 @@ def _agent_engines(settings: Settings) -> str:
     from compound.platform.llm.gateway import endpoint_configured
 
     if endpoint_configured(settings):
+        base_url = settings.openai_base_url
+        # The URL may carry a key (user:password@, ?api-key=): printed masked.
+        endpoint = redact_url(base_url.get_secret_value()) if base_url else "the OpenAI API"
         return (
-            f"models at {settings.openai_base_url or 'the OpenAI API'} "
+            f"models at {endpoint} "
             f"(fast: {settings.llm_model_fast}, "
             f"smart: {settings.llm_model_smart})"
         )
     return "offline engines (set COMPOUND_OPENAI_BASE_URL to use a model)"
+
+
+def _job_broker(settings: Settings) -> str:
+    if settings.broker_url:
+        return f"Redis at {redact_url(settings.broker_url.get_secret_value())}"
+    return "the job table in Postgres"
 
 
 async def _check_ready(url: str) -> None:
@@ -261,6 +334,15 @@ async def _check_ready(url: str) -> None:
         await database.dispose()
 
 
+def write_private_file(path: Path, text: str) -> None:
+    """Write a secret readable by this user only, from the first byte: created 0600 (never
+    following a planted symlink), and an older file is made 0600 before it is rewritten."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(text)
+
+
 async def _prepare_demo(session: AsyncSession, settings: Settings) -> tuple[str | None, str]:
     """Make sure the demo admin exists; give them a fresh API token (older demo tokens revoked)."""
     password: str | None = None
@@ -268,20 +350,27 @@ async def _prepare_demo(session: AsyncSession, settings: Settings) -> tuple[str 
     if admin is None:
         password = secrets.token_urlsafe(12)
         await auth.create_user(
-            session, email=DEMO_ADMIN_EMAIL, password=password, role="admin", name="Demo Admin"
+            session,
+            CLI_ACTOR,
+            email=DEMO_ADMIN_EMAIL,
+            password=password,
+            role="admin",
+            name="Demo Admin",
         )
-        credentials = settings.data_dir / "demo-admin.txt"
-        credentials.write_text(f"{DEMO_ADMIN_EMAIL}\n{password}\n")
-        credentials.chmod(0o600)
+        write_private_file(
+            settings.data_dir / "demo-admin.txt", f"{DEMO_ADMIN_EMAIL}\n{password}\n"
+        )
     else:
-        await session.execute(
-            update(ApiToken)
+        stale = await session.scalars(
+            select(col(ApiToken.id))
             .where(col(ApiToken.user_id) == admin.id, col(ApiToken.name) == DEMO_TOKEN_NAME)
             .where(col(ApiToken.revoked_at).is_(None))
-            .values(revoked_at=utcnow())
         )
+        for token_id in list(stale):
+            await auth.revoke_token(session, CLI_ACTOR, token_id)
     _, secret = await auth.create_token(
         session,
+        CLI_ACTOR,
         user_email=DEMO_ADMIN_EMAIL,
         scopes=["read", "write", "ingest"],
         name=DEMO_TOKEN_NAME,
@@ -297,7 +386,7 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
     _say(
         "database: "
         + (
-            "external (COMPOUND_DATABASE_URL)"
+            f"external, {redact_url(settings.database_url.get_secret_value())}"
             if settings.database_url
             else f"embedded Postgres in {settings.pgdata_dir}"
         )
@@ -431,7 +520,14 @@ def build_parser() -> argparse.ArgumentParser:
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     user_create = user_commands.add_parser("create", help="create a user")
     user_create.add_argument("--email", required=True)
-    user_create.add_argument("--password", help="at least 8 characters; omit for API-only users")
+    # Refused with a message: a command line is readable by every user of the machine.
+    user_create.add_argument("--password", help=argparse.SUPPRESS)
+    user_create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help=f"read the password (at least 8 characters) from stdin's first line; otherwise "
+        f"{PASSWORD_VARIABLE}, else a prompt on a terminal; none: an API-only user",
+    )
     user_create.add_argument("--role", required=True, help="admin | member | viewer")
     user_create.add_argument("--name")
     user_create.set_defaults(handler=_user_create)
@@ -444,7 +540,16 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("--user", required=True, help="the user's email")
     token_create.add_argument("--scopes", default="read", help="comma-separated: read,write,ingest")
     token_create.add_argument("--name")
+    token_create.add_argument(
+        "--mail-provider",
+        metavar="AUTHSERV_ID",
+        help="for an ingest token a mail provider holds: the server id its "
+        "Authentication-Results headers carry (unset: its headers are not believed)",
+    )
     token_create.set_defaults(handler=_token_create)
+    token_revoke = token_commands.add_parser("revoke", help="revoke a token (audited)")
+    token_revoke.add_argument("id", help="the token's id, as `token create` prints it")
+    token_revoke.set_defaults(handler=_token_revoke)
 
     evaluate = commands.add_parser(
         "eval", help="score agents on their golden cases (exit 1 below an agent's floor)"

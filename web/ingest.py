@@ -18,12 +18,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from compound.platform.auth.actor import Actor
+from compound.platform.auth.service import mail_provider_of
 from compound.platform.config import Settings
 from compound.platform.database import Database
 from compound.platform.email.ingest import Envelope, ingest_raw
 from compound.platform.email.models import Channel
 from compound.platform.errors import DatabaseNotReady, TooLong, ValidationFailed
 from compound.web.auth import request_actor
+from compound.web.rate_limit import rate_limited_per_token
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +61,14 @@ def _media_type(request: Request[Any, Any, Any]) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-async def _ingest_actor(database: Database, request: Request[Any, Any, Any]) -> Actor:
+async def _ingest_actor(
+    database: Database, request: Request[Any, Any, Any]
+) -> tuple[Actor, str | None]:
+    """The token's actor and the mail provider it vouches with (or None)."""
     try:
         async with database.session() as session:
             actor = await request_actor(session, request)
+            provider = await mail_provider_of(session, actor)
     except DATABASE_UNAVAILABLE as error:
         logger.warning("ingest: database unavailable while authenticating: %s", error)
         raise _unavailable() from None
@@ -71,7 +77,7 @@ async def _ingest_actor(database: Database, request: Request[Any, Any, Any]) -> 
             detail="POST /ingest/email needs a token with the 'ingest' scope; this one has: "
             + (", ".join(sorted(actor.scopes)) or "none")
         )
-    return actor
+    return actor, provider
 
 
 def ingest_email_route(settings: Settings) -> HTTPRouteHandler:
@@ -79,6 +85,7 @@ def ingest_email_route(settings: Settings) -> HTTPRouteHandler:
 
     @post(
         "/ingest/email",
+        guards=[rate_limited_per_token],
         request_max_body_size=settings.mail_max_bytes,
         status_code=202,
         summary="Take in one raw email (message/rfc822)",
@@ -87,7 +94,7 @@ def ingest_email_route(settings: Settings) -> HTTPRouteHandler:
         """202 {"id", "duplicate": false} once stored with its processing job; 200 with
         `duplicate: true` and the first copy's id when the same message was already stored."""
         database: Database = request.app.state.database
-        actor = await _ingest_actor(database, request)
+        actor, provider = await _ingest_actor(database, request)
         media_type = _media_type(request)
         if media_type != MEDIA_TYPE:
             raise UnsupportedMediaType(
@@ -100,9 +107,10 @@ def ingest_email_route(settings: Settings) -> HTTPRouteHandler:
             channel=Channel.HTTP,
             peer=request.client.host if request.client else None,
             submitted_by=actor.label,
-            # The forwarding provider holds our token: its Authentication-Results (with our
-            # server id) are believed, like a configured relay's.
-            via_trusted_relay=True,
+            # The token proves which provider forwarded the mail, not who wrote it; only the
+            # provider's own topmost Authentication-Results, under the id the token names,
+            # speak for the sender. A token that names none vouches for nobody.
+            trusted_authserv_id=provider,
         )
         try:
             async with database.session() as session:

@@ -58,6 +58,9 @@ class ApiToken(SQLModel, table=True):
     # The first characters of the secret, so a person can tell their tokens apart.
     prefix: str = Field(sa_column=Column(String(16), nullable=False))
     scopes: list[str] = Field(sa_column=Column(ARRAY(String(16)), nullable=False))
+    mail_provider: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    """For an ingest token held by a mail provider: the authserv-id of the provider's own
+    Authentication-Results header, the one header of mail it posts that is believed."""
     created_at: datetime = created_at_field()
     last_used_at: datetime | None = optional_timestamp_field()
     expires_at: datetime | None = optional_timestamp_field()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import re
 import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,6 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from compound.platform.auth.actor import Actor
+from compound.platform.auth.lockout import (
+    clear_failures,
+    count_failure,
+    failure_address,
+    failure_budget,
+    refuse_if_locked,
+)
 from compound.platform.auth.models import ApiToken, Role, Scope, User
 from compound.platform.clock import utcnow
 from compound.platform.errors import (
@@ -28,11 +39,15 @@ from compound.platform.errors import (
     ValidationFailed,
 )
 from compound.platform.normalize import normalize_email
+from compound.platform.records.rules import optional_text
+from compound.platform.records.timeline import record_change
 
 TOKEN_PREFIX = "cpd_"  # noqa: S105 (a public marker, not a secret)
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 MAX_TOKEN_LENGTH = 200
+# One label of the host name providers use as their RFC 8601 authserv-id.
+_HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
 # Writing last_used_at on every request would turn reads into writes; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 TOKENS_LISTED = 500
@@ -50,6 +65,18 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _password_hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_password_hash() -> str:
+    return _password_hasher.hash(secrets.token_urlsafe(16))
+
+
+def _password_matches(password_hash: str | None, password: str) -> bool:
+    # With no hash to check (unknown address, inactive or passwordless user) a dummy one is
+    # checked, so a refusal takes as long as a wrong password and reveals no account.
+    verified = verify_password(password_hash or _dummy_password_hash(), password)
+    return verified and password_hash is not None
 
 
 def hash_token(secret: str) -> str:
@@ -87,14 +114,74 @@ def parse_scopes(values: Iterable[str]) -> list[str]:
     return scopes
 
 
+def parse_mail_provider(value: str | None, *, scopes: Iterable[str]) -> str | None:
+    """The authserv-id an ingest token vouches with (`mx.provider.example`), lower-cased;
+    None for none. Only an `ingest` token posts mail, so only it may name one."""
+    if value is None or not value.strip():
+        return None
+    provider = value.strip().lower()
+    if len(provider) > 253 or not all(_HOST_LABEL.fullmatch(p) for p in provider.split(".")):
+        raise ValidationFailed(
+            f"{value[:100]!r} is not a mail provider's server id: give the host name its "
+            "Authentication-Results headers start with, such as mx.provider.example",
+            field="mail_provider",
+        )
+    if Scope.INGEST.value not in scopes:
+        raise ValidationFailed(
+            "only a token with the 'ingest' scope posts mail, so only it names a mail provider",
+            field="mail_provider",
+        )
+    return provider
+
+
+async def mail_provider_of(session: AsyncSession, actor: Actor) -> str | None:
+    """The provider whose Authentication-Results mail posted with this actor's token may
+    carry; None for a token that names none, or no token (a token alone is not a relay)."""
+    if actor.token_id is None:
+        return None
+    provider: str | None = await session.scalar(
+        select(col(ApiToken.mail_provider)).where(col(ApiToken.id) == actor.token_id)
+    )
+    return provider
+
+
+def _user_values(user: User) -> dict[str, Any]:
+    # What the audit log keeps of a user: never the password hash, only whether there is one.
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "is_active": user.is_active,
+        "has_password": user.password_hash is not None,
+    }
+
+
+def _token_values(token: ApiToken) -> dict[str, Any]:
+    # Never the hash: the prefix tells tokens apart.
+    return {
+        "id": str(token.id),
+        "user_id": str(token.user_id),
+        "name": token.name,
+        "prefix": token.prefix,
+        "scopes": list(token.scopes),
+        "mail_provider": token.mail_provider,
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }
+
+
 async def create_user(
     session: AsyncSession,
+    actor: Actor,
     *,
     email: str,
     role: str,
     password: str | None = None,
     name: str | None = None,
 ) -> User:
+    """Add a user (an admin, or Compound itself: the CLI); audited."""
+    require_admin(actor, "add users")
     normalized = normalize_email(email)
     parsed_role = parse_role(role)
     if password is not None:
@@ -109,6 +196,7 @@ async def create_user(
     display_name = (name or normalized.split("@", 1)[0]).strip()
     if len(display_name) > 200:
         raise TooLong("name is longer than 200 characters", field="name")
+    optional_text(display_name, field="name", max_length=200)  # no NUL or line breaks
     existing = await session.scalar(select(col(User.id)).where(col(User.email) == normalized))
     if existing is not None:
         raise Duplicate(
@@ -120,10 +208,21 @@ async def create_user(
         email=normalized,
         name=display_name or normalized,
         role=parsed_role.value,
-        password_hash=hash_password(password) if password is not None else None,
+        password_hash=(
+            await asyncio.to_thread(hash_password, password) if password is not None else None
+        ),
     )
     session.add(user)
     await session.flush()
+    await record_change(
+        session,
+        actor,
+        action="user.created",
+        subject_type="user",
+        subject_id=user.id,
+        summary=f"User added: {user.email} ({user.role})",
+        after=_user_values(user),
+    )
     return user
 
 
@@ -136,42 +235,76 @@ async def user_by_email(session: AsyncSession, email: str) -> User:
 
 
 async def authenticate_password(session: AsyncSession, email: str, password: str) -> User:
-    try:
-        user = await user_by_email(session, email)
-    except (NotFound, ValidationFailed):
-        raise NotAuthenticated("unknown email or wrong password") from None
-    if not user.is_active or user.password_hash is None:
-        raise NotAuthenticated("unknown email or wrong password")
-    if not verify_password(user.password_hash, password[:MAX_PASSWORD_LENGTH]):
-        raise NotAuthenticated("unknown email or wrong password")
+    """The user this email and password belong to; every way in (web sign-in, SMTP AUTH)
+    checks a password through here, so they share one failure count per address.
+
+    NotAuthenticated for a wrong password, an unknown address or a user who cannot sign in
+    (all alike, and equally slow); SignInPaused, without checking, while the address is
+    locked or this process's budget of wrong passwords is spent. The failure is written in
+    the caller's transaction: the edge commits it even though this raises.
+    """
+    address = failure_address(email)
+    await refuse_if_locked(session, address)
+    budget = failure_budget()
+    budget.refuse_if_spent()
+    user = await session.scalar(select(User).where(col(User.email) == address))
+    password_hash = user.password_hash if user is not None and user.is_active else None
+    # argon2 takes tens of milliseconds of CPU: off the event loop, so other requests go on.
+    matches = await asyncio.to_thread(
+        _password_matches, password_hash, password[:MAX_PASSWORD_LENGTH]
+    )
+    if user is None or not matches:
+        budget.spend()
+        await count_failure(session, address)
+        raise NotAuthenticated("wrong email or password")
+    await clear_failures(session, address)
     return user
 
 
 async def create_token(
     session: AsyncSession,
+    actor: Actor,
     *,
     user_email: str,
     scopes: Iterable[str],
     name: str | None = None,
     expires_in: timedelta | None = None,
+    mail_provider: str | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token; returns the row and the secret, which is never stored or shown again."""
+    """Create a token; returns the row and the secret, which is never stored or shown again.
+    `mail_provider`: for an ingest token a mail provider holds, the authserv-id of that
+    provider's Authentication-Results header (see `parse_mail_provider`).
+    For anyone: an admin's or Compound's (the CLI) doing, audited; a person makes their own
+    with `create_own_token`."""
+    require_admin(actor, "create API tokens for anyone")
     user = await user_by_email(session, user_email)
-    return await _issue_token(session, user, scopes=scopes, name=name, expires_in=expires_in)
+    return await _issue_token(
+        session,
+        actor,
+        user,
+        scopes=scopes,
+        name=name,
+        expires_in=expires_in,
+        mail_provider=mail_provider,
+    )
 
 
 async def _issue_token(
     session: AsyncSession,
+    actor: Actor,
     user: User,
     *,
     scopes: Iterable[str],
     name: str | None,
     expires_in: timedelta | None,
+    mail_provider: str | None = None,
 ) -> tuple[ApiToken, str]:
     parsed_scopes = parse_scopes(scopes)
+    provider = parse_mail_provider(mail_provider, scopes=parsed_scopes)
     label = (name or f"token for {user.email}").strip()
     if len(label) > 200:
         raise TooLong("token name is longer than 200 characters", field="name")
+    optional_text(label, field="name", max_length=200)  # no NUL or line breaks
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
@@ -179,21 +312,50 @@ async def _issue_token(
         token_hash=hash_token(secret),
         prefix=secret[: len(TOKEN_PREFIX) + 6],
         scopes=parsed_scopes,
+        mail_provider=provider,
         expires_at=utcnow() + expires_in if expires_in else None,
     )
     session.add(token)
     await session.flush()
+    await record_change(
+        session,
+        actor,
+        action="token.created",
+        subject_type="api_token",
+        subject_id=token.id,
+        summary=f"API token {token.prefix}… created for {user.email}",
+        after=_token_values(token),
+    )
     return token, secret
 
 
-async def revoke_token(session: AsyncSession, token_id: uuid.UUID) -> None:
-    result = await session.execute(
-        update(ApiToken)
-        .where(col(ApiToken.id) == token_id, col(ApiToken.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+async def revoke_token(session: AsyncSession, actor: Actor, token_id: uuid.UUID) -> ApiToken:
+    """Revoke a token, audited: a member only their own, an admin (or Compound itself: the
+    CLI) anyone's, a viewer none."""
+    token = await session.get(ApiToken, token_id, with_for_update=True, populate_existing=True)
+    if token is None:
+        raise NotFound(f"no token with id {token_id}", field="id")
+    if not may_administer(actor):
+        if actor.role == Role.VIEWER or not actor.has_scope("write"):
+            raise PermissionDenied("viewers cannot revoke API tokens; ask an admin")
+        if token.user_id != _user_of(actor):
+            raise PermissionDenied("you can revoke only your own tokens")
+    if token.revoked_at is not None:
         raise NotFound(f"no active token with id {token_id}", field="id")
+    before = _token_values(token)
+    token.revoked_at = utcnow()
+    await session.flush()
+    await record_change(
+        session,
+        actor,
+        action="token.revoked",
+        subject_type="api_token",
+        subject_id=token.id,
+        summary=f"API token {token.prefix}… revoked",
+        before=before,
+        after=_token_values(token),
+    )
+    return token
 
 
 # --- what a signed-in person may do with tokens and users -----------------------------------
@@ -220,8 +382,14 @@ def is_admin(actor: Actor) -> bool:
     return actor.role == Role.ADMIN
 
 
+def may_administer(actor: Actor) -> bool:
+    """Whether the actor may change users, roles and others' tokens: an admin who may
+    write (a read-only admin token may not), or Compound itself (the CLI)."""
+    return actor.is_system or (is_admin(actor) and actor.has_scope("write"))
+
+
 def require_admin(actor: Actor, doing: str) -> None:
-    if not is_admin(actor):
+    if not may_administer(actor):
         raise PermissionDenied(f"only admins can {doing}")
 
 
@@ -270,7 +438,12 @@ async def tokens_visible_to(session: AsyncSession, actor: Actor) -> list[TokenLi
 
 
 async def create_own_token(
-    session: AsyncSession, actor: Actor, *, scopes: Iterable[str], name: str | None = None
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    scopes: Iterable[str],
+    name: str | None = None,
+    mail_provider: str | None = None,
 ) -> tuple[ApiToken, str]:
     """A token for the signed-in person themselves. Viewers get none: a token outlives the
     browser session and is easily leaked, and a viewer has nothing a token would add."""
@@ -280,20 +453,15 @@ async def create_own_token(
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         raise PermissionDenied("this account cannot hold API tokens")
-    return await _issue_token(session, user, scopes=scopes, name=name, expires_in=None)
-
-
-async def revoke_token_as(session: AsyncSession, actor: Actor, token_id: uuid.UUID) -> None:
-    """Revoke a token: a member only their own, an admin anyone's, a viewer none."""
-    owner = await session.scalar(select(col(ApiToken.user_id)).where(col(ApiToken.id) == token_id))
-    if owner is None:
-        raise NotFound(f"no token with id {token_id}", field="id")
-    if not is_admin(actor):
-        if actor.role == Role.VIEWER or not actor.has_scope("write"):
-            raise PermissionDenied("viewers cannot revoke API tokens; ask an admin")
-        if owner != _user_of(actor):
-            raise PermissionDenied("you can revoke only your own tokens")
-    await revoke_token(session, token_id)
+    return await _issue_token(
+        session,
+        actor,
+        user,
+        scopes=scopes,
+        name=name,
+        expires_in=None,
+        mail_provider=mail_provider,
+    )
 
 
 async def list_users(session: AsyncSession, *, limit: int = USERS_LISTED) -> list[User]:
@@ -302,8 +470,10 @@ async def list_users(session: AsyncSession, *, limit: int = USERS_LISTED) -> lis
     return list((await session.execute(statement)).scalars())
 
 
-async def set_role(session: AsyncSession, user_id: uuid.UUID, role: str) -> User:
-    """Give a user another role; the last active admin cannot stop being one."""
+async def set_role(session: AsyncSession, actor: Actor, user_id: uuid.UUID, role: str) -> User:
+    """Give a user another role (admins only), audited; the last active admin cannot stop
+    being one."""
+    require_admin(actor, "change roles")
     parsed = parse_role(role)
     # Locking every active admin serializes two admins demoting each other at once.
     admins = set(
@@ -323,8 +493,21 @@ async def set_role(session: AsyncSession, user_id: uuid.UUID, role: str) -> User
             f"{user.email} is the last admin; make another user an admin first",
             field="role",
         )
+    if user.role == parsed.value:
+        return user  # nothing changes, so nothing to audit
+    before = _user_values(user)
     user.role = parsed.value
     await session.flush()
+    await record_change(
+        session,
+        actor,
+        action="user.role_changed",
+        subject_type="user",
+        subject_id=user.id,
+        summary=f"Role of {user.email}: {before['role']} → {user.role}",
+        before=before,
+        after=_user_values(user),
+    )
     return user
 
 

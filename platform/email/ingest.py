@@ -32,7 +32,16 @@ class Envelope:
     peer: str | None = None
     submitted_by: str | None = None
     """The SMTP AUTH user or the ingest token that handed it in, if any."""
-    via_trusted_relay: bool = False
+    submitter_user_id: uuid.UUID | None = None
+    """The account that logged in (SMTP AUTH user or the token's owner)."""
+    trusted_authserv_id: str | None = None
+    """The authserv-id whose Authentication-Results (the topmost) are believed: our own
+    relay's, or the provider named by the ingest token; None believes no header."""
+
+    @property
+    def via_trusted_relay(self) -> bool:
+        return self.trusted_authserv_id is not None
+
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -99,7 +108,9 @@ async def ingest_raw(
             envelope_to=[recipient[:320] for recipient in envelope.recipients[:100]],
             peer=envelope.peer[:200] if envelope.peer else None,
             submitted_by=envelope.submitted_by[:300] if envelope.submitted_by else None,
+            submitter_user_id=envelope.submitter_user_id,
             via_trusted_relay=envelope.via_trusted_relay,
+            trusted_authserv_id=envelope.trusted_authserv_id,
         )
         # Either unique index (Message-ID, or the hash when there is none) makes it a
         # duplicate; a concurrent twin waits for our commit and then finds ours.

@@ -35,6 +35,7 @@ from compound.platform.models import (
 SUBJECT_MAX = 2_000
 ADDRESS_MAX = 320
 MESSAGE_ID_MAX = 998  # RFC 5322's line limit: the longest header a Message-ID can be
+AUTHSERV_ID_MAX = 255  # a domain name (RFC 8601 §2.5)
 
 
 class MessageState(StrEnum):
@@ -145,8 +146,21 @@ class Message(SQLModel, table=True):
     peer: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     # Who submitted it, when they authenticated (SMTP AUTH user or an ingest token's label).
     submitted_by: str | None = Field(default=None, sa_column=Column(String(300), nullable=True))
+    # The account behind `submitted_by`: over SMTP AUTH the message is that person's only
+    # when their address is its From (platform/email/authentication.py).
+    submitter_user_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(
+            PG_UUID(as_uuid=True), ForeignKey("user.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
     via_trusted_relay: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default="false")
+    )
+    # Whose Authentication-Results it may carry: our relay's id, or the id of the provider
+    # whose ingest token handed it in; None = no header in it is believed.
+    trusted_authserv_id: str | None = Field(
+        default=None, sa_column=Column(String(AUTHSERV_ID_MAX), nullable=True)
     )
     received_at: datetime = created_at_field()
     state: str = Field(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from compound.platform.auth.actor import Actor
+from compound.platform.auth.models import Role, User
 from compound.platform.clock import utcnow
 from compound.platform.config import Settings, get_settings
 from compound.platform.email import authentication
@@ -37,7 +38,7 @@ from compound.platform.email.parsing import (
 )
 from compound.platform.email.quotes import split_reply
 from compound.platform.errors import CompoundError, Duplicate, NotFound
-from compound.platform.normalize import registrable_domain
+from compound.platform.normalize import normalize_email, registrable_domain
 from compound.platform.records import companies, people
 from compound.platform.records.embedding_backfill import embed_later
 from compound.platform.records.timeline import record_change
@@ -105,15 +106,17 @@ async def process_message(
     if message is None:
         return None
     try:
-        parsed = parse_message(message.raw)
+        parsed = parse_message(message.raw, max_parts=settings.mail_max_parts)
     except UnparseableMessage as error:
         message.state = MessageState.UNPARSEABLE.value
         message.parse_error = error.message
         message.processed_at = message.updated_at = utcnow()
         await session.flush()
         return message
-    _apply_parse(message, parsed, settings, await _sender(message, parsed, settings, dns))
-    await _store_attachments(session, message, parsed)
+    sender, notes = await _sender(session, message, parsed, settings, dns)
+    _apply_parse(message, parsed, settings, sender, notes)
+    await _judge_colleague(session, message, settings)
+    await _store_attachments(session, message, parsed, max_parts=settings.mail_max_parts)
     await _thread(session, message, settings)
     await _link_participants(session, message, parsed, settings)
     message.state = MessageState.PROCESSED.value
@@ -131,32 +134,51 @@ async def process_message(
 
 
 async def _sender(
-    message: Message, parsed: ParsedMessage, settings: Settings, dns: DnsLookup | None
-) -> SenderAuthentication:
-    sender = authentication.evaluate(
-        parsed.headers,
+    session: AsyncSession,
+    message: Message,
+    parsed: ParsedMessage,
+    settings: Settings,
+    dns: DnsLookup | None,
+) -> tuple[SenderAuthentication, tuple[str, ...]]:
+    """What proves who sent it, and what was claimed but not believed (as defects)."""
+    if message.channel == Channel.SMTP.value and message.submitter_user_id is not None:
+        # SMTP AUTH proves the account, and so the From only when the From is that account.
         # An ingest token over HTTP proves which provider forwarded the mail, not who wrote
-        # it; only SMTP AUTH is a sender submitting their own message.
-        submitted_by=message.submitted_by if message.channel == Channel.SMTP.value else None,
-        via_trusted_relay=message.via_trusted_relay,
-        authserv_id=settings.mail_authserv_id,
+        # it: only the provider's own header, below, speaks for the sender then.
+        account = await session.get(User, message.submitter_user_id)
+        submitted = authentication.submission(
+            parsed.headers,
+            submitter=account.email if account is not None and account.is_active else None,
+            login=message.submitted_by or str(message.submitter_user_id),
+        )
+        return submitted, ()
+    verdict = authentication.trusted_header(
+        parsed.headers,
+        trusted_id=message.trusted_authserv_id,
+        our_id=settings.mail_authserv_id,
     )
+    sender = verdict.sender
     if sender.checked or message.channel == Channel.OUTBOUND.value:
-        return sender
+        return sender, verdict.ignored
     if dns is None and not settings.mail_check_dns:
-        return sender
+        return sender, verdict.ignored
     lookup = dns or authentication.dns_lookup(settings.mail_dns_timeout_seconds)
     # DNS and RSA are slow and blocking: off the event loop.
-    return await asyncio.to_thread(
+    checked = await asyncio.to_thread(
         authentication.verify_with_dns,
         message.raw,
         authserv_id=settings.mail_authserv_id,
         lookup=lookup,
     )
+    return checked, verdict.ignored
 
 
 def _apply_parse(
-    message: Message, parsed: ParsedMessage, settings: Settings, sender: SenderAuthentication
+    message: Message,
+    parsed: ParsedMessage,
+    settings: Settings,
+    sender: SenderAuthentication,
+    notes: Sequence[str],
 ) -> None:
     message.from_address = parsed.from_address.address[:320] if parsed.from_address else None
     message.from_name = (parsed.from_address.name or None) if parsed.from_address else None
@@ -184,17 +206,42 @@ def _apply_parse(
         parts.signature,
     )
     message.headers = [[name, value] for name, value in parsed.headers]
-    message.defects = list(parsed.defects)
+    message.defects = [*parsed.defects, *notes]
+    if sender.mismatch:
+        # Shown with the message: who logged in, and whose mail it claimed to be.
+        message.defects.append(f"{sender.mismatch}: not treated as the From's mail")
     message.is_bulk = parsed.is_bulk or parsed.auto_submitted
     message.authentication = sender.as_json()
     message.sender_authenticated = sender.authenticated
+
+
+async def _judge_colleague(session: AsyncSession, message: Message, settings: Settings) -> None:
+    """`sender_internal`: a colleague whose mail may make Compound act — the sender is
+    proven, on an internal domain, and not a viewer's (nor a deactivated account's)."""
     claims_internal = bool(
         message.from_address and _domain(message.from_address) in settings.internal_domains
     )
-    message.sender_internal = claims_internal and sender.authenticated
-    if claims_internal and not sender.authenticated:
+    message.sender_internal = False
+    if not claims_internal or message.channel == Channel.OUTBOUND.value:
+        return  # what Compound sent itself is kept in its thread, never a command
+    if not message.sender_authenticated:
         # A colleague's address without proof is how impersonation looks; agents see this.
         message.defects = [*message.defects, "claims an internal sender without authentication"]
+        return
+    account = await _account_of(session, message.from_address or "")
+    if account is not None and (account.role == Role.VIEWER.value or not account.is_active):
+        kind = "a viewer" if account.is_active else "a deactivated account"
+        message.defects = [*message.defects, f"sent by {kind}: its mail commands nothing"]
+        return
+    message.sender_internal = True
+
+
+async def _account_of(session: AsyncSession, address: str) -> User | None:
+    try:
+        email = normalize_email(address)
+    except CompoundError:
+        return None
+    return await session.scalar(select(User).where(col(User.email) == email))
 
 
 def _sort_time(sent_at: datetime | None, received_at: datetime) -> datetime:
@@ -205,8 +252,11 @@ def _sort_time(sent_at: datetime | None, received_at: datetime) -> datetime:
 
 
 async def _store_attachments(
-    session: AsyncSession, message: Message, parsed: ParsedMessage
+    session: AsyncSession, message: Message, parsed: ParsedMessage, *, max_parts: int
 ) -> None:
+    """A row per attachment, at most one per MIME part the cap lets be read (the parser
+    stops there already; a row per part of a 100,000-part message took minutes and the page
+    megabytes). What is not stored stays in the raw message."""
     if not parsed.attachments:
         return
     existing = await session.scalar(
@@ -214,7 +264,7 @@ async def _store_attachments(
     )
     if existing:  # reprocessing: the parts were stored the first time
         return
-    for position, part in enumerate(parsed.attachments):
+    for position, part in enumerate(parsed.attachments[:max_parts]):
         session.add(
             Attachment(
                 message_id=message.id,

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import ssl
+import uuid
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from compound.platform.auth.lockout import SignInPaused
 from compound.platform.auth.service import authenticate_password, authenticate_token
 from compound.platform.config import Settings
 from compound.platform.database import Database
@@ -71,6 +73,8 @@ class Submitter:
     """Who authenticated with SMTP AUTH: stored on each message they hand in."""
 
     label: str
+    user_id: uuid.UUID
+    """The account (for a token, its owner): the message is theirs only if its From is."""
 
 
 def accepts_domain(address: str, domains: Sequence[str]) -> bool:
@@ -167,7 +171,11 @@ class IngressHandler:
             recipients=tuple(_clean(address) for address in envelope.rcpt_tos),
             peer=peer,
             submitted_by=submitter.label if submitter else None,
-            via_trusted_relay=self.is_trusted_relay(peer),
+            submitter_user_id=submitter.user_id if submitter else None,
+            # Only a relay the operator set up may vouch for a sender, with our server id.
+            trusted_authserv_id=self.settings.mail_authserv_id
+            if self.is_trusted_relay(peer)
+            else None,
         )
         log = logger.bind(peer=peer, size=len(raw), recipients=len(envelope.rcpt_tos))
         try:
@@ -204,9 +212,14 @@ class IngressHandler:
         if credentials is None:
             return None
         login, password = credentials
+        refusal = AUTH_INVALID
         try:
             async with self.database.session() as db:
                 submitter = await self._authenticate(db, login, password)
+        except SignInPaused as paused:
+            # Locked address or spent budget (the web sign-in's too): refused unchecked, and
+            # counted below like a failure, so hammering still closes the connection.
+            submitter, refusal = None, f"454 4.7.0 {paused.message}"
         except DATABASE_UNAVAILABLE as error:
             logger.warning("smtp.auth_database_unavailable", error=_first_line(error))
             return AUTH_TEMPORARY_FAILURE
@@ -218,12 +231,12 @@ class IngressHandler:
             failures = self.failed_auths.get(session, 0) + 1
             self.failed_auths[session] = failures
             if failures >= MAX_FAILED_AUTHS:
-                await server.push(AUTH_INVALID)
+                await server.push(refusal)
                 await server.push("421 4.7.0 too many failed authentications, goodbye")
                 if server.transport is not None:
                     server.transport.close()
                 return None
-            return AUTH_INVALID
+            return refusal
         session.authenticated = True
         self.submitters[session] = submitter
         return "235 2.7.0 Authentication successful"
@@ -241,11 +254,13 @@ class IngressHandler:
                 actor = await authenticate_token(db, secret)
                 if not actor.has_scope("ingest"):
                     return None
-                return Submitter(label=actor.label)
+                if actor.user_id is None:  # pragma: no cover — every token has an owner
+                    return None
+                return Submitter(label=actor.label, user_id=actor.user_id)
             account = await authenticate_password(db, user, secret)
         except NotAuthenticated:
             return None
-        return Submitter(label=f"user:{account.email}")
+        return Submitter(label=f"user:{account.email}", user_id=account.id)
 
     async def handle_exception(self, error: Exception) -> str:
         # Any other command that fails unexpectedly: temporary, so the sender keeps the mail.

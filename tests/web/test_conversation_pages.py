@@ -217,17 +217,15 @@ async def test_a_believed_sender_check_shows_pass_badges(
     web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     tag = uuid.uuid4().hex[:8]
+    # On top, where the trusted relay puts its verdict.
+    relayed = (
+        b"Authentication-Results: compound.localhost; spf=pass smtp.mailfrom=x; "
+        b"dkim=pass header.d=x; dmarc=pass header.from=x\n"
+    )
     message = await receive(
         session,
-        mail(
-            sender=f"ana@{tag}.example",
-            subject=f"Checked {tag}",
-            extra={
-                "Authentication-Results": "compound.localhost; spf=pass smtp.mailfrom=x; "
-                "dkim=pass header.d=x; dmarc=pass header.from=x"
-            },
-        ),
-        Envelope(channel=Channel.SMTP, peer="10.0.0.2", via_trusted_relay=True),
+        relayed + mail(sender=f"ana@{tag}.example", subject=f"Checked {tag}"),
+        Envelope(channel=Channel.SMTP, peer="10.0.0.2", trusted_authserv_id="compound.localhost"),
     )
     await session.commit()
     await signed_in(web_client, "viewer")
@@ -446,4 +444,45 @@ async def test_an_attachment_downloads_as_it_arrived_and_never_renders_on_our_si
 
     web_client.cookies.clear()
     stranger = await web_client.get(url)
+    assert stranger.status_code == 303 and stranger.headers["location"].startswith("/sign-in")
+
+
+async def test_a_message_cut_at_the_part_cap_says_so_and_downloads_whole(
+    web_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from tests.platform.email.test_part_limit import many_parts
+
+    raw = many_parts(600, tag=f"cap-{uuid.uuid4().hex[:6]}")
+    stored = await receive(session, raw)
+    await session.commit()
+    await signed_in(web_client, "viewer")
+    thread = f"/conversations/{stored.conversation_id}"
+
+    page = (await web_client.get(thread)).text
+    assert "Attachments (498)" in page
+    assert re.search(
+        r'<p class="parts-left-out" role="note">Not all of this message was read: 500 of 602 '
+        r"MIME parts kept; the rest are only in the raw message \(<a href=\""
+        + re.escape(f"{thread}/messages/{stored.id}/raw"),
+        page,
+    ), page[:3000]
+    structure = (await web_client.get(f"{thread}?structure={stored.id}")).text
+    assert "MIME structure (its first 200 parts, depth first)" in structure
+    download = await web_client.get(f"{thread}/messages/{stored.id}/raw")
+    assert download.status_code == 200 and download.content == raw
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert download.headers["content-security-policy"].startswith("sandbox")
+    assert f'filename="message-{stored.id}.eml"' in download.headers["content-disposition"]
+
+    [other] = await thread_of(session, f"other{uuid.uuid4().hex[:6]}")
+    await session.commit()
+    for wrong in (
+        f"/conversations/{other.conversation_id}/messages/{stored.id}/raw",  # not in that thread
+        f"{thread}/messages/{uuid.uuid4()}/raw",
+        f"{thread}/messages/not-an-id/raw",
+    ):
+        refused = await web_client.get(wrong)
+        assert refused.status_code == 404 and b"AAAA1" not in refused.content, wrong
+    web_client.cookies.clear()
+    stranger = await web_client.get(f"{thread}/messages/{stored.id}/raw")
     assert stranger.status_code == 303 and stranger.headers["location"].startswith("/sign-in")

@@ -76,8 +76,8 @@ async def test_a_raw_message_is_stored_with_its_job_and_answered_202(
     assert message.state == "received"
     assert message.submitted_by is not None and message.submitted_by.startswith("token:cpd_")
     assert "admin@tests.example" in message.submitted_by
-    # The provider holding the token relays: its Authentication-Results are believed.
-    assert message.via_trusted_relay is True
+    # A token alone is not a relay: one that names no provider vouches for nobody.
+    assert (message.via_trusted_relay, message.trusted_authserv_id) == (False, None)
     jobs = await session.scalar(
         select(func.count())
         .select_from(Job)

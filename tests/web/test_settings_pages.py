@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from compound.platform.auth import service as auth
+from compound.platform.auth.actor import Actor
 from compound.platform.auth.models import ApiToken, User
 from compound.platform.config import Settings
 from compound.platform.database import Database
@@ -24,6 +25,7 @@ from compound.platform.errors import NotAuthenticated
 from tests.conftest import GraphQLClient, Tokens
 from tests.web.test_pages import PASSWORD, sign_in, signed_in
 
+SETUP = Actor.system("tests")
 SECRET_PATTERN = re.compile(r'id="token-secret-value"[^>]*value="(cpd_[^"]+)"')
 SETTINGS_PAGES = (
     "/settings",
@@ -162,6 +164,45 @@ async def test_a_token_secret_is_shown_once_never_cached_and_works(
     assert "write" in str(write)
 
 
+async def test_an_ingest_token_may_name_the_mail_provider_it_vouches_with(
+    web_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    csrf = await signed_in(web_client, "member")
+    form = {"csrf": csrf, "name": "provider webhook", "scopes": ["ingest"]}
+    created = await web_client.post(
+        "/settings/tokens", data={**form, "mail_provider": " MX.Provider.Example "}
+    )
+    assert created.status_code == 200, created.text
+    token = await token_named(session, "provider webhook")
+    assert token.mail_provider == "mx.provider.example"
+
+    # Only an ingest token posts mail; and a provider is a host name, not anything typed.
+    for scopes, provider, problem in [
+        (["read"], "mx.provider.example", "only a token with the &#39;ingest&#39; scope"),
+        (["ingest"], "mx provider; dmarc=pass", "is not a mail provider"),
+    ]:
+        refused = await web_client.post(
+            "/settings/tokens",
+            data={
+                **form,
+                "name": f"refused {provider}",
+                "scopes": scopes,
+                "mail_provider": provider,
+            },
+        )
+        assert refused.status_code == 400, refused.text
+        assert problem in refused.text
+        assert 'id="error-mail_provider"' in refused.text
+        assert (
+            await session.scalar(
+                select(func.count())
+                .select_from(ApiToken)
+                .where(col(ApiToken.name) == f"refused {provider}")
+            )
+            == 0
+        )
+
+
 async def test_revoking_a_token_stops_it(
     web_client: httpx.AsyncClient, graphql: GraphQLClient, session: AsyncSession
 ) -> None:
@@ -195,10 +236,10 @@ async def test_a_member_cannot_revoke_someone_elses_token_but_an_admin_can(
     web_client: httpx.AsyncClient, tokens: Tokens, session: AsyncSession
 ) -> None:
     admin_token, _ = await auth.create_token(
-        session, user_email="admin@tests.example", scopes=["read"], name="admin's own"
+        session, SETUP, user_email="admin@tests.example", scopes=["read"], name="admin's own"
     )
     member_token, _ = await auth.create_token(
-        session, user_email="member@tests.example", scopes=["read"], name="member's own"
+        session, SETUP, user_email="member@tests.example", scopes=["read"], name="member's own"
     )
     await session.commit()
 
@@ -229,7 +270,7 @@ async def test_a_viewer_can_neither_create_nor_revoke_tokens(
     web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     own, _ = await auth.create_token(
-        session, user_email="viewer@tests.example", scopes=["read"], name="viewer's own"
+        session, SETUP, user_email="viewer@tests.example", scopes=["read"], name="viewer's own"
     )
     await session.commit()
     csrf = await signed_in(web_client, "viewer")
@@ -255,7 +296,7 @@ async def test_token_forms_without_their_csrf_token_are_refused(
     web_client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     own, _ = await auth.create_token(
-        session, user_email="member@tests.example", scopes=["read"], name="kept"
+        session, SETUP, user_email="member@tests.example", scopes=["read"], name="kept"
     )
     await session.commit()
     csrf = await signed_in(web_client, "member")
@@ -543,9 +584,10 @@ async def test_the_model_page_shows_the_endpoint_but_never_the_key(
     assert page.status_code == 200
     assert "offline-banner" not in page.text
     assert "A model endpoint is configured" in page.text
-    assert "https://llm.internal:8443/v1" in page.text
+    # Where it points, and that it carries credentials, without them.
+    assert "https://***@llm.internal:8443/v1?api-key=***" in page.text
     assert "local-small" in page.text
-    for secret in ("sk-very-secret-key-123", "hunter2", "robot", "sk-in-url", "api-key"):
+    for secret in ("sk-very-secret-key-123", "hunter2", "robot", "sk-in-url"):
         assert secret not in page.text, secret
     assert re.search(r"API key</th>\s*<td[^>]*>set</td>", page.text)
 

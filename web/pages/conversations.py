@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from compound.platform.auth.sessions import Visitor
 from compound.platform.email import service
 from compound.platform.email.models import MessageState
+from compound.platform.email.part_limit import left_out_note
+from compound.platform.email.structure import MAX_PARTS as STRUCTURE_PARTS
 from compound.platform.errors import CompoundError, NotFound
 from compound.platform.pages import (
     SEE_OTHER,
@@ -240,8 +242,14 @@ class MessageView:
     verdicts: list[Verdict]
     authentication_source: str
     authenticated: bool
+    submitter: str | None
+    """Who logged in to hand it in (SMTP AUTH), if anyone."""
+    mismatch: str | None
+    """Why that login does not make it the From's mail, if it does not."""
     defects: list[str]
     defects_more: int
+    parts_left_out: str | None
+    """Said when the message had more MIME parts than are read: how many, and where the rest is."""
     triage: TriageView | None
     parts: list[service.MimePart] | None
 
@@ -265,6 +273,16 @@ def _verdicts(authentication: Any) -> tuple[list[Verdict], str, bool]:
             )
         )
     return verdicts, str(found.get("source") or "none")[:40], found.get("authenticated") is True
+
+
+def _submission(authentication: Any) -> tuple[str | None, str | None]:
+    found = authentication if isinstance(authentication, dict) else {}
+
+    def text(key: str) -> str | None:
+        value = found.get(key)
+        return str(value)[:500] if value else None
+
+    return text("submitter"), text("mismatch")
 
 
 def _message_view(
@@ -297,6 +315,7 @@ def _message_view(
     body, body_cut = _cut(body)
     quoted, _ = _cut(row.quoted_text)
     verdicts, source, authenticated = _verdicts(row.authentication)
+    submitter, mismatch = _submission(row.authentication)
     defects = [str(defect) for defect in (row.defects or [])]
     return MessageView(
         id=row.id,
@@ -313,8 +332,11 @@ def _message_view(
         verdicts=verdicts,
         authentication_source=source,
         authenticated=authenticated,
+        submitter=submitter,
+        mismatch=mismatch,
         defects=defects[:DEFECTS_SHOWN],
         defects_more=max(0, len(defects) - DEFECTS_SHOWN),
+        parts_left_out=left_out_note(defects),
         triage=_triage_view(row.triage),
         parts=parts,
     )
@@ -361,6 +383,7 @@ async def _thread_page(
             "companies": companies,
             "messages": views,
             "processed": MessageState.PROCESSED.value,
+            "structure_limit": STRUCTURE_PARTS,
             "flash": FLASHES.get(flash or ""),
         },
     )
@@ -419,11 +442,36 @@ async def download_attachment(
             attachment = await service.attachment_in_conversation(session, thread, wanted)
         except NotFound:
             return _not_found("attachment in this conversation", attachment_id)
+    return _download(attachment.content, download_name(attachment.filename, attachment.id))
+
+
+@get("/conversations/{conversation_id:str}/messages/{message_id:str}/raw")
+async def download_raw_message(
+    request: Request[Any, Any, Any],
+    conversation_id: Annotated[str, PathParameter()],
+    message_id: Annotated[str, PathParameter()],
+) -> Response[Any]:
+    """The message byte for byte as it arrived (.eml), as a file to save: all of it, the MIME
+    parts past the cap on parts included."""
+    async with database_of(request).session() as session:
+        signed_in = await current_visitor(session, request)
+        if signed_in is None:
+            return sign_in_redirect(request)
+        thread, wanted = _uuid_or_none(conversation_id), _uuid_or_none(message_id)
+        [message] = await service.messages_by_ids(session, [wanted]) if wanted else [None]
+        if message is None or thread is None or message.conversation_id != thread:
+            return _not_found("message in this conversation", message_id)
+        [raw] = await service.raw_of_messages(session, [message.id])
+    return _download(raw or b"", download_name(f"message-{message.id}.eml", message.id))
+
+
+def _download(content: bytes, disposition: str) -> Response[Any]:
+    # Mail is untrusted: never shown inline on our origin (no sniffing, a sandbox if opened).
     return Response(
-        content=attachment.content,
+        content=content,
         media_type="application/octet-stream",
         headers={
-            "Content-Disposition": download_name(attachment.filename, attachment.id),
+            "Content-Disposition": disposition,
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "sandbox; default-src 'none'",
             "Cache-Control": "private, no-store",

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Final
-from urllib.parse import urlsplit, urlunsplit
 
 from litestar import Request, Response, get, post
 from litestar.params import QueryParameter
@@ -23,8 +22,7 @@ from compound.platform.auth.service import (
     create_user,
     is_admin,
     list_users,
-    require_admin,
-    revoke_token_as,
+    revoke_token,
     set_role,
     tokens_visible_to,
 )
@@ -44,6 +42,7 @@ from compound.platform.pages import (
     settings_of,
     sign_in_redirect,
 )
+from compound.platform.redaction import redact_url
 
 TEXT_MAX: Final = 1_000
 """What a refused form shows back of a field; the service judges the whole value."""
@@ -130,19 +129,11 @@ def _is_set(value: Any) -> str:
     return "set" if value else "not set"
 
 
-def without_credentials(url: str) -> str:
-    """The endpoint without any user:password@ or query string (a key can hide in either)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
 def model_rows(settings: Settings) -> list[SettingRow]:
     base_url = settings.openai_base_url
     endpoint = (
-        without_credentials(base_url)
+        # A key can hide in the userinfo or the query: both masked, the address kept.
+        redact_url(base_url.get_secret_value())
         if base_url
         else ("OpenAI's API (a key is set)" if settings.openai_api_key else "not set")
     )
@@ -291,6 +282,7 @@ async def _tokens_page(
     problem: Problem | None = None,
     name: str = "",
     scopes: Sequence[str] = (Scope.READ.value,),
+    mail_provider: str = "",
     status_code: int = 200,
 ) -> Template:
     tokens = await tokens_visible_to(session, signed_in.actor)
@@ -308,6 +300,7 @@ async def _tokens_page(
         secret=created[1] if created else None,
         problem=problem,
         name=name[:TEXT_MAX],
+        mail_provider=mail_provider[:TEXT_MAX],
         chosen=set(scopes),
         scopes=[(scope.value, SCOPE_HINTS[scope.value]) for scope in Scope],
         status_code=status_code,
@@ -330,6 +323,7 @@ async def create_token_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     """Create a token for oneself; the answer shows its secret, this once."""
     form = await request.form()
     name = str(form.get("name") or "")
+    mail_provider = str(form.get("mail_provider") or "")[:TEXT_MAX]
     scopes = [str(value)[:TEXT_MAX] for value in form.getall("scopes", [])][: len(Scope) * 2]
     async with database_of(request).session() as session:
         signed_in = await form_writer(
@@ -340,7 +334,11 @@ async def create_token_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         try:
             async with session.begin_nested():
                 created = await create_own_token(
-                    session, signed_in.actor, scopes=scopes, name=name.strip() or None
+                    session,
+                    signed_in.actor,
+                    scopes=scopes,
+                    name=name.strip() or None,
+                    mail_provider=mail_provider,
                 )
         except CompoundError as error:
             return await _tokens_page(
@@ -349,6 +347,7 @@ async def create_token_submit(request: Request[Any, Any, Any]) -> Response[Any]:
                 problem=Problem(error.message, error.field),
                 name=name,
                 scopes=scopes,
+                mail_provider=mail_provider,
                 status_code=http_status(error),
             )
         return await _tokens_page(session, signed_in, created=created)
@@ -367,7 +366,7 @@ async def revoke_token_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         try:
             token_id = _id_sent(form, "token")
             async with session.begin_nested():
-                await revoke_token_as(session, signed_in.actor, token_id)
+                await revoke_token(session, signed_in.actor, token_id)
         except CompoundError as error:
             return await _tokens_page(
                 session,
@@ -427,10 +426,10 @@ async def create_user_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         if not isinstance(signed_in, Visitor):
             return signed_in
         try:
-            require_admin(signed_in.actor, "add users")
             async with session.begin_nested():
                 await create_user(
                     session,
+                    signed_in.actor,
                     email=drafts["email"],
                     name=drafts["name"].strip() or None,
                     password=password,
@@ -459,9 +458,10 @@ async def set_role_submit(request: Request[Any, Any, Any]) -> Response[Any]:
             return signed_in
         try:
             user_id = _id_sent(form, "user")
-            require_admin(signed_in.actor, "change roles")
             async with session.begin_nested():
-                await set_role(session, user_id, str(form.get("role") or "")[:TEXT_MAX])
+                await set_role(
+                    session, signed_in.actor, user_id, str(form.get("role") or "")[:TEXT_MAX]
+                )
         except CompoundError as error:
             return await _users_page(
                 session,

@@ -21,8 +21,9 @@ from compound.agents.triage import routing
 from compound.agents.triage.contract import TriageKind
 from compound.platform.auth.actor import Actor
 from compound.platform.email.ingest import Envelope
-from compound.platform.email.models import Channel, Message
+from compound.platform.email.models import Message
 from tests.agent_driver import drive
+from tests.factories import submitted_by_account
 from tests.platform.email.test_processing import mail, receive
 from tests.platform.email.test_replies import sent_to
 
@@ -152,7 +153,7 @@ async def test_an_authenticated_colleague_gets_an_acknowledgement_in_the_thread(
     session: AsyncSession, outbox: Path
 ) -> None:
     tag = uuid.uuid4().hex[:8]
-    submitted = Envelope(channel=Channel.SMTP, submitted_by="user:ana@compound.localhost")
+    submitted = await submitted_by_account(session, "ana@compound.localhost")
     message, run, items = await routed(
         session,
         mail(
@@ -243,7 +244,7 @@ async def test_commands_run_only_for_an_authenticated_colleague(
     [report] = items
     assert report.kind == "report" and "authenticated" in report.explanation
     # The same list from the authenticated colleague goes to the module.
-    submitted = Envelope(channel=Channel.SMTP, submitted_by="user:sam@compound.localhost")
+    submitted = await submitted_by_account(session, "sam@compound.localhost")
     real, _, items = await routed(
         session, mail(subject=f"Fwd: Batch 11 again {tag}", **listing), submitted
     )

@@ -83,7 +83,7 @@ async def test_a_forwarded_list_becomes_companies_and_leads_and_only_exceptions_
     session: AsyncSession, actor: Actor, outbox: Path
 ) -> None:
     tag = uuid.uuid4().hex[:6]
-    user = await auth.create_user(session, email=COLLEAGUE, role="member", name="Ana")
+    user = await auth.create_user(session, actor, email=COLLEAGUE, role="member", name="Ana")
     harborline = await make_company(
         session,
         name="Harborline Freight",
@@ -107,7 +107,7 @@ async def test_a_forwarded_list_becomes_companies_and_leads_and_only_exceptions_
             subject=f"Fwd: Larkspur Spring cohort {tag}",
             body=cohort(tag),
         ),
-        Envelope(channel=Channel.SMTP, submitted_by=f"user:{COLLEAGUE}"),
+        Envelope(channel=Channel.SMTP, submitted_by=f"user:{COLLEAGUE}", submitter_user_id=user.id),
     )
     await session.commit()
     await drive(session)
@@ -357,7 +357,9 @@ async def test_an_html_only_list_with_a_runaway_name_and_non_urls_gets_clear_led
     session: AsyncSession,
 ) -> None:
     tag = uuid.uuid4().hex[:6]
-    await auth.create_user(session, email=COLLEAGUE, role="member", name="Ana")
+    user = await auth.create_user(
+        session, Actor.system("tests"), email=COLLEAGUE, role="member", name="Ana"
+    )
     long_name = f"Runaway{tag} " + "Supercalifragilistic Holdings " * 10
     html = f"""<html><body><p>Fwd: our demo day batch, all raising:</p><ul>
 <li><b>Htmlco{tag}</b> (<a href="https://htmlco{tag}.io/?utm_source=x">htmlco{tag}.io</a>)
@@ -368,7 +370,7 @@ async def test_an_html_only_list_with_a_runaway_name_and_non_urls_gets_clear_led
     message = await receive(
         session,
         html_only(f"Fwd: demo day {tag}", html),
-        Envelope(channel=Channel.SMTP, submitted_by=f"user:{COLLEAGUE}"),
+        Envelope(channel=Channel.SMTP, submitted_by=f"user:{COLLEAGUE}", submitter_user_id=user.id),
     )
     await session.commit()
     await drive(session)

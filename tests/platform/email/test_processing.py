@@ -13,6 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from compound.platform.auth import service as auth
+from compound.platform.auth.actor import Actor
+from compound.platform.auth.models import User
 from compound.platform.config import Settings
 from compound.platform.email import processing
 from compound.platform.email.ingest import Envelope, ingest_raw
@@ -214,53 +217,154 @@ async def test_a_reply_that_arrives_before_its_original_still_threads(
 
 
 SMTP, HTTP = Channel.SMTP, Channel.HTTP
+OURS = "compound.localhost"
+PROVIDER = "mx.provider.example"
 
 
 @pytest.mark.parametrize(
-    ("channel", "peer_trusted", "header", "submitted_by", "authenticated"),
+    ("channel", "trusted_id", "headers", "authenticated"),
     [
-        (SMTP, True, "compound.localhost; spf=pass; dkim=pass; dmarc=pass", None, True),
-        (SMTP, True, "compound.localhost; spf=pass; dmarc=fail", None, False),
-        (SMTP, False, "compound.localhost; dmarc=pass", None, False),  # forged from outside
-        (SMTP, True, "evil.example; dmarc=pass", None, False),  # not our server id
-        (SMTP, False, None, "user:ana@compound.localhost", True),  # SMTP AUTH
-        (SMTP, True, None, None, False),
-        # A provider's ingest token says who forwarded the mail, not who wrote it.
-        (HTTP, True, None, "token:cpd_x (provider)", False),
-        (HTTP, True, "compound.localhost; dmarc=pass", "token:cpd_x (provider)", True),
+        (SMTP, OURS, [f"{OURS}; spf=pass; dkim=pass; dmarc=pass"], True),
+        (SMTP, OURS, [f"{OURS}; spf=pass; dmarc=fail"], False),
+        (SMTP, None, [f"{OURS}; dmarc=pass"], False),  # no trusted relay: just text
+        (SMTP, OURS, ["evil.example; dmarc=pass"], False),  # not our server id
+        (SMTP, OURS, [], False),
+        # The relay's verdict on top; one the sender wrote lower down is not believed.
+        (SMTP, OURS, [f"{OURS}; dmarc=fail", "x.example; spf=none", f"{OURS}; dmarc=pass"], False),
+        # A token that names no provider vouches for nobody, whatever the header says.
+        (HTTP, None, [f"{OURS}; dmarc=pass"], False),
+        (HTTP, PROVIDER, [f"{PROVIDER}; dmarc=pass"], True),
+        # The attack: the provider's header says fail, a forged one says pass.
+        (HTTP, PROVIDER, [f"{PROVIDER}; dmarc=fail", f"{OURS}; dmarc=pass"], False),
+        # The provider's id lower down, under another server's header, is not its verdict.
+        (HTTP, PROVIDER, ["relay.example; dmarc=none", f"{PROVIDER}; dmarc=pass"], False),
     ],
     ids=[
         "trusted-pass",
         "trusted-fail",
-        "forged",
+        "no-relay",
         "other-server",
-        "submission",
         "no-header",
+        "forged-below-relay",
         "http-token-alone",
         "http-provider-header",
+        "http-forged-below-provider",
+        "http-provider-id-not-on-top",
     ],
 )
-async def test_sender_authentication_is_believed_only_from_our_relays(
+async def test_sender_authentication_is_believed_only_from_the_top_trusted_header(
     session: AsyncSession,
     channel: Channel,
-    peer_trusted: bool,
-    header: str | None,
-    submitted_by: str | None,
+    trusted_id: str | None,
+    headers: list[str],
     authenticated: bool,
 ) -> None:
-    raw = mail(
-        sender="Ana <ana@compound.localhost>",
-        to="leads@compound.localhost",
-        extra={"Authentication-Results": header} if header else None,
-    )
-    envelope = Envelope(channel=channel, via_trusted_relay=peer_trusted, submitted_by=submitted_by)
-    message = await receive(session, raw, envelope)
-    assert message.sender_authenticated is authenticated
-    assert message.sender_internal is authenticated
+    message = EmailMessage()
+    # Prepended in order: the first is on top, as the last relay to see the mail put it.
+    for header in headers:
+        message["Authentication-Results"] = header
+    message["From"] = "Ana <ana@compound.localhost>"
+    message["To"] = "leads@compound.localhost"
+    message["Subject"] = "Our cohort"
+    message["Message-ID"] = make_msgid(domain="mail.example")
+    message.set_content("Hello")
+    envelope = Envelope(channel=channel, trusted_authserv_id=trusted_id, submitted_by="token:x")
+    stored = await receive(session, message.as_bytes(), envelope)
+    assert stored.sender_authenticated is authenticated
+    assert stored.sender_internal is authenticated
+    assert stored.via_trusted_relay is (trusted_id is not None)
     if not authenticated:
-        assert "claims an internal sender without authentication" in message.defects
-    if header and peer_trusted and header.startswith("compound.localhost"):
-        assert message.authentication["dmarc"] in ("pass", "fail")
+        assert "claims an internal sender without authentication" in stored.defects
+    forged = [h for h in headers[1:] if h.startswith(OURS)] or (
+        [h for h in headers if h.startswith(OURS)] if trusted_id != OURS else []
+    )
+    if forged:
+        assert any("not added by" in defect for defect in stored.defects), stored.defects
+
+
+async def _account(session: AsyncSession, email: str, role: str = "member") -> uuid.UUID:
+    user = await auth.create_user(
+        session, Actor.system("tests"), email=email, role=role, password="password123"
+    )
+    return user.id
+
+
+@pytest.mark.parametrize(
+    ("login", "role", "headers", "authenticated", "internal"),
+    [
+        ("ana@compound.localhost", "member", {"From": "Ana <ana@compound.localhost>"}, True, True),
+        # Logged in as a viewer: the From is proven, but a viewer's mail commands nothing.
+        ("ana@compound.localhost", "viewer", {"From": "ana@compound.localhost"}, True, False),
+        # Logged in as one colleague, writing as another: not the other's mail.
+        ("ana@compound.localhost", "member", {"From": "admin@compound.localhost"}, False, False),
+        (
+            "ana@compound.localhost",
+            "admin",
+            {"From": '"ana@compound.localhost" <b@x.example>'},
+            False,
+            False,
+        ),
+        (
+            "ana@compound.localhost",
+            "member",
+            {"From": "ana@compound.localhost", "Sender": "admin@compound.localhost"},
+            False,
+            False,
+        ),
+        (
+            "ana@compound.localhost",
+            "member",
+            {"From": "ana@compound.localhost, b@x.example"},
+            False,
+            False,
+        ),
+        ("ANA@Compound.Localhost", "member", {"From": "Ana <Ana@COMPOUND.localhost>"}, True, True),
+    ],
+    ids=["own", "viewer", "as-admin", "display-name", "sender-differs", "two-froms", "case"],
+)
+async def test_a_submission_is_the_senders_mail_only_when_the_login_is_the_from(
+    session: AsyncSession,
+    login: str,
+    role: str,
+    headers: dict[str, str],
+    authenticated: bool,
+    internal: bool,
+) -> None:
+    user_id = await _account(session, login, role)
+    message = EmailMessage()
+    for name, value in headers.items():
+        message[name] = value
+    message["To"] = "leads@compound.localhost"
+    message["Subject"] = "Cohort"
+    message["Message-ID"] = make_msgid(domain="mail.example")
+    message.set_content("1. Acme Robotics")
+    envelope = Envelope(
+        channel=Channel.SMTP, submitted_by=f"user:{login.lower()}", submitter_user_id=user_id
+    )
+    stored = await receive(session, message.as_bytes(), envelope)
+    assert stored.sender_authenticated is authenticated
+    assert stored.sender_internal is internal
+    assert stored.authentication["source"] == "submission"
+    assert stored.authentication["submitter"] == login.lower()
+    if not authenticated:
+        assert stored.authentication["mismatch"]
+        assert any("not treated as the From's mail" in defect for defect in stored.defects)
+    if role == "viewer":
+        assert "sent by a viewer: its mail commands nothing" in stored.defects
+
+
+async def test_a_deactivated_accounts_submission_proves_nothing(session: AsyncSession) -> None:
+    user_id = await _account(session, "gone@compound.localhost")
+    user = await session.get(User, user_id)
+    assert user is not None
+    user.is_active = False
+    raw = mail(sender="gone@compound.localhost", to="leads@compound.localhost")
+    envelope = Envelope(
+        channel=Channel.SMTP, submitted_by="user:gone@compound.localhost", submitter_user_id=user_id
+    )
+    stored = await receive(session, raw, envelope)
+    assert (stored.sender_authenticated, stored.sender_internal) == (False, False)
+    assert "no longer active" in stored.authentication["mismatch"]
 
 
 async def test_an_unparseable_message_is_kept_raw_and_can_be_reprocessed(

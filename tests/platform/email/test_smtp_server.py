@@ -40,7 +40,7 @@ class SmtpServer:
         client.ehlo("tests.example")
         return client
 
-    def cli(self, *args: str) -> str:
+    def cli(self, *args: str, stdin: str = "") -> str:
         result = subprocess.run(
             compound_command(*args),
             env=self.env,
@@ -49,6 +49,7 @@ class SmtpServer:
             timeout=120,
             check=True,
             cwd=REPOSITORY_ROOT,
+            input=stdin,  # a password goes here (--password-stdin), never on the command line
         )
         return result.stdout
 
@@ -111,7 +112,9 @@ def smtp_server(embedded_server: EmbeddedServer) -> Iterator[SmtpServer]:
 @pytest.fixture(scope="module")
 def mail_user(smtp_server: SmtpServer) -> str:
     email = f"sender-{uuid.uuid4().hex[:8]}@{DOMAIN}"
-    smtp_server.cli("user", "create", "--email", email, "--role", "member", "--password", PASSWORD)
+    smtp_server.cli(
+        "user", "create", "--email", email, "--role", "member", "--password-stdin", stdin=PASSWORD
+    )
     return email
 
 
@@ -156,7 +159,8 @@ def queued_id(reply: str) -> uuid.UUID:
 def stored(server: SmtpServer, message_id: uuid.UUID) -> dict[str, Any]:
     rows = server.query(
         "SELECT raw, channel, envelope_from, envelope_to, peer, submitted_by,"
-        " via_trusted_relay, state FROM message WHERE id = %s",
+        " via_trusted_relay, trusted_authserv_id, submitter_user_id, state"
+        " FROM message WHERE id = %s",
         message_id,
     )
     assert len(rows) == 1
@@ -168,6 +172,8 @@ def stored(server: SmtpServer, message_id: uuid.UUID) -> dict[str, Any]:
         "peer",
         "submitted_by",
         "via_trusted_relay",
+        "trusted_authserv_id",
+        "submitter_user_id",
         "state",
     )
     return dict(zip(names, rows[0], strict=True))
@@ -197,7 +203,9 @@ def test_accepted_message_is_stored_byte_identical_with_its_processing_job(
     assert row["envelope_from"] == "ana@acme.example"
     assert row["envelope_to"] == [f"hello@{DOMAIN}"]
     assert row["peer"] == "127.0.0.1"
-    assert row["via_trusted_relay"] is True  # loopback is a trusted relay by default
+    # No relay is trusted until an operator sets one up: loopback vouches for nobody.
+    assert row["via_trusted_relay"] is False
+    assert row["trusted_authserv_id"] is None
     assert row["submitted_by"] is None
     jobs = smtp_server.query(
         "SELECT count(*) FROM job WHERE actor_name = 'email.process_message'"
@@ -308,7 +316,11 @@ def test_auth_plain_with_a_users_password_records_the_submitter(
         client.login(mail_user, PASSWORD)  # smtplib picks PLAIN
         code, reply = send(client, message(), mail_from=mail_user)
     assert code == 250, reply
-    assert stored(smtp_server, queued_id(reply))["submitted_by"] == f"user:{mail_user}"
+    row = stored(smtp_server, queued_id(reply))
+    assert row["submitted_by"] == f"user:{mail_user}"
+    # The account, so processing can check that the From is that account's address.
+    [(user_id,)] = smtp_server.query('SELECT id FROM "user" WHERE email = %s', mail_user)
+    assert row["submitter_user_id"] == user_id
 
 
 def test_auth_login_with_an_ingest_token_records_the_token(
@@ -321,9 +333,33 @@ def test_auth_login_with_an_ingest_token_records_the_token(
         assert code == 235, reply_bytes
         code, reply = send(client, message())
     assert code == 250, reply
-    submitted_by = stored(smtp_server, queued_id(reply))["submitted_by"]
-    assert submitted_by.startswith(f"token:{secret[:10]}")
-    assert mail_user in submitted_by
+    row = stored(smtp_server, queued_id(reply))
+    assert row["submitted_by"].startswith(f"token:{secret[:10]}")
+    assert mail_user in row["submitted_by"]
+    # The token's owner is who logged in.
+    [(user_id,)] = smtp_server.query('SELECT id FROM "user" WHERE email = %s', mail_user)
+    assert row["submitter_user_id"] == user_id
+
+
+def test_a_relay_the_operator_set_up_may_vouch_with_our_server_id(
+    embedded_server: EmbeddedServer, smtp_server: SmtpServer
+) -> None:
+    """Only with COMPOUND_MAIL_TRUSTED_RELAYS naming the peer is mail marked as relayed, with
+    the id whose Authentication-Results processing then believes."""
+    relayed = start_smtp(
+        smtp_server.database_url,
+        embedded_server.data_dir,
+        COMPOUND_MAIL_TRUSTED_RELAYS="127.0.0.1/32",
+        COMPOUND_MAIL_AUTHSERV_ID="mx.compound.example",
+    )
+    try:
+        with relayed.connect() as client:
+            code, reply = send(client, message())
+    finally:
+        stop_smtp(relayed)
+    assert code == 250, reply
+    row = stored(smtp_server, queued_id(reply))
+    assert (row["via_trusted_relay"], row["trusted_authserv_id"]) == (True, "mx.compound.example")
 
 
 def test_a_token_without_the_ingest_scope_cannot_authenticate(

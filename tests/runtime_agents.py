@@ -4,6 +4,7 @@ can script what an offline engine does; with instructions, the same agents run o
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -94,7 +95,8 @@ async def explode(context: RunContext, arguments: CompanyName) -> str:
 
 
 class Plan(BaseModel):
-    steps: list[tuple[str, dict[str, str]]] = Field(default_factory=list)
+    steps: list[tuple[str, dict[str, Any]]] = Field(default_factory=list)
+    """(tool, arguments): arguments as JSON, a list of recipients among them."""
     question: str | None = None
     children: list[str] = Field(default_factory=list)
     exceptions: list[str] = Field(default_factory=list)

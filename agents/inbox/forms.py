@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from compound.platform.errors import ValidationFailed
 
-Widget = Literal["text", "textarea", "integer", "number", "checkbox", "select", "json"]
+Widget = Literal["text", "textarea", "integer", "number", "checkbox", "select", "lines", "json"]
 
 FIELD_PREFIX = "arg."
 """Form names are `arg.<field>`: never confused with the decision's own fields."""
@@ -69,6 +69,10 @@ def _widget(node: Mapping[str, Any]) -> Widget:
     if kind == "string":
         # Only a string allowed to be long is long text: an unbounded one is a name, a URL...
         return "textarea" if (node.get("maxLength") or 0) > LONG_TEXT else "text"
+    items = node.get("items")
+    if kind == "array" and isinstance(items, dict) and items.get("format") == "email":
+        # Email addresses, one a line: no address holds a line break, so nothing is lost.
+        return "lines"
     return "json"
 
 
@@ -79,6 +83,8 @@ def _shown(widget: Widget, value: Any) -> str:
         return json.dumps(value, indent=2, ensure_ascii=False)
     if widget == "checkbox":
         return "on" if value else ""
+    if widget == "lines" and isinstance(value, list):
+        return "\n".join(str(line) for line in value)
     return str(value)
 
 
@@ -127,6 +133,9 @@ def _parsed(field: ArgumentField, text: str) -> Any:
     where = f"arguments.{field.name}"
     if field.widget == "checkbox":
         return text != ""
+    if field.widget == "lines":
+        # Each line one value; a line holding two addresses is left for the schema to refuse.
+        return [line.strip() for line in text.splitlines() if line.strip()]
     if not text.strip():
         if field.nullable:
             return None

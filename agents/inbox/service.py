@@ -96,8 +96,10 @@ def approved_arguments(item: InboxItem, run: AgentRun, edited: Mapping[str, Any]
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
+        # A tool's own check words its refusal for people; Pydantic's prefix adds nothing.
+        reason = str(first["msg"]).removeprefix("Value error, ")
         raise ValidationFailed(
-            f"{where or 'arguments'}: {first['msg']}",
+            f"{where or 'arguments'}: {reason}",
             field=f"arguments.{where}" if where else "arguments",
         ) from None
 

@@ -264,12 +264,40 @@ class RunContext:
             if step is not None:
                 return await self._replayed_tool_call(tool, step)
         self._check_budget()
+        evidence: tuple[Evidence, ...] = ()
+        if tool.prepare is not None:
+            validated, evidence = await self._prepare(tool, validated)
         if tool.effect is Effect.EXTERNAL and self.run.tainted:
             waived = await tool.approval_waiver(self, validated) if tool.approval_waiver else None
             if waived is None:
-                return await self._ask_approval(tool, validated)
+                return await self._ask_approval(tool, validated, evidence=evidence)
             await self.note_policy("approval_waived", {"tool": tool.name, "reason": waived})
         return await self._execute(tool, validated, step=None)
+
+    async def _prepare(
+        self, tool: Tool, arguments: BaseModel
+    ) -> tuple[BaseModel, tuple[Evidence, ...]]:
+        """The tool's own completion of its arguments (recipients from the stored message),
+        checked by its schema again. A refusal is journaled as the call's failure, so a
+        resumed run replays it instead of taking another path."""
+        assert tool.prepare is not None
+        try:
+            prepared = await tool.prepare(self, arguments)
+            completed = tool.arguments.model_validate(prepared.arguments.model_dump(mode="json"))
+        except CompoundError as failure:
+            error = failure.message
+        except ValidationError as invalid:
+            error = f"arguments for {tool.name} are invalid: {validation_message(invalid)}"
+        else:
+            return completed, prepared.evidence
+        await self._record(
+            StepKind.TOOL_CALL,
+            tool.name,
+            arguments=arguments.model_dump(mode="json"),
+            result={"value": None},
+            error=error,
+        )
+        raise ToolFailed(error)
 
     async def _execute(self, tool: Tool, arguments: BaseModel, *, step: RunStep | None) -> Any:
         started = time.perf_counter()
@@ -333,7 +361,9 @@ class RunContext:
             raise ToolFailed(step.error)
         return recorded.get("value")
 
-    async def _ask_approval(self, tool: Tool, arguments: BaseModel) -> Any:
+    async def _ask_approval(
+        self, tool: Tool, arguments: BaseModel, *, evidence: Sequence[Evidence] = ()
+    ) -> Any:
         session = self.require_session()
         arguments_json = arguments.model_dump(mode="json")
         await self.note_policy(
@@ -354,6 +384,7 @@ class RunContext:
                 f"{self.agent.name} wants to call {tool.name}, which leaves Compound. "
                 "The run read untrusted content (email or web), so a person decides."
             ),
+            evidence=evidence,
             proposal={"tool": tool.name, "arguments": arguments_json},
             step_position=position,
         )

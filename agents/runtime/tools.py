@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationInfo
 from compound.platform.llm.gateway import ToolSpec
 
 if TYPE_CHECKING:
+    from compound.agents.inbox.items import Evidence
     from compound.agents.runtime.context import RunContext
 
 
@@ -43,6 +44,21 @@ without approval (checked against stored records, never the model's word), or No
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A tool's arguments completed from stored records when the agent proposes the call,
+    and what a person approving it should notice."""
+
+    arguments: BaseModel
+    evidence: tuple[Evidence, ...] = ()
+    """Shown on the approval item (a warning, the records it was worked out from)."""
+
+
+ArgumentPreparer = Callable[["RunContext", Any], Awaitable[Prepared]]
+"""Runs once, when the call is first made (never on replay, never after approval): what it
+fills in is what the policy decides on, what a person approves, and what the tool gets."""
+
+
+@dataclass(frozen=True)
 class Tool:
     """A composite business operation: arguments validated by a Pydantic model, result JSON."""
 
@@ -54,6 +70,7 @@ class Tool:
     reads_untrusted: bool = False
     """Its result carries outside content (an email body, a web page): the run becomes tainted."""
     approval_waiver: ApprovalWaiver | None = None
+    prepare: ArgumentPreparer | None = None
 
     def spec(self) -> ToolSpec:
         return ToolSpec(
@@ -69,6 +86,7 @@ def tool(
     name: str | None = None,
     reads_untrusted: bool = False,
     approval_waiver: ApprovalWaiver | None = None,
+    prepare: ArgumentPreparer | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Tool]:
     """Declare `async def f(context, arguments: SomeModel) -> JSON-able` as a Tool; the
     docstring is the description the model reads."""
@@ -93,6 +111,7 @@ def tool(
             function=function,
             reads_untrusted=reads_untrusted,
             approval_waiver=approval_waiver,
+            prepare=prepare,
         )
 
     return declare

@@ -28,10 +28,10 @@ from compound.platform.auth.actor import Actor
 from compound.platform.auth.models import User
 from compound.platform.config import get_settings
 from compound.platform.email import replies
+from compound.platform.email.addresses import recipient_address, recipient_or_value_error
 from compound.platform.email.models import Conversation, Message
 from compound.platform.email.processing import on_processed
 from compound.platform.errors import NotFound, ValidationFailed
-from compound.platform.normalize import normalize_email
 from compound.platform.records.companies import get_company
 from compound.platform.records.models import COMPANY_NAME_MAX, Company, Person, PersonEmail
 
@@ -99,9 +99,13 @@ class SendOutreach(BaseModel):
     @classmethod
     def _a_person_names_the_recipient(cls, value: str, info: ValidationInfo) -> str:
         # The agent may propose it blank; it cannot be approved blank.
-        if approving(info) and not value.strip():
-            raise ValueError("fill in the recipient before approving")
-        return value
+        if not value.strip():
+            if approving(info):
+                raise ValueError("fill in the recipient before approving")
+            return ""
+        # One bare address, checked as it is proposed and as it is approved: a header
+        # injection or a non-address is refused while the draft still waits.
+        return recipient_or_value_error(value, field="to")
 
 
 @tool(effect=Effect.EXTERNAL)
@@ -113,7 +117,7 @@ async def send_outreach(context: RunContext, arguments: SendOutreach) -> dict[st
             "the outreach has no recipient: edit it and fill in `to` before approving",
             field="to",
         )
-    to = normalize_email(arguments.to, field="to")
+    to = recipient_address(arguments.to, field="to")
     lead = await service.get_lead(session, arguments.lead_id)
     if LeadStatus(lead.status) is not LeadStatus.QUALIFIED:
         raise ValidationFailed(

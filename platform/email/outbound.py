@@ -11,8 +11,8 @@ from email.utils import formatdate, make_msgid
 import aiosmtplib
 
 from compound.platform.config import Settings
+from compound.platform.email.addresses import header_is_one_line, recipient_address
 from compound.platform.errors import ServiceUnavailable, ValidationFailed
-from compound.platform.normalize import normalize_email
 
 SEND_TIMEOUT_SECONDS = 30.0
 MAX_RECIPIENTS = 50
@@ -31,9 +31,10 @@ class OutgoingEmail:
 
 
 def build_message(settings: Settings, outgoing: OutgoingEmail) -> EmailMessage:
-    """The MIME message, checked: valid recipients, one-line subject, a bounded body."""
-    recipients = [normalize_email(address, field="to") for address in outgoing.to]
-    copies = [normalize_email(address, field="cc") for address in outgoing.cc]
+    """The MIME message, checked: valid recipients, one-line subject, a bounded body, and no
+    header value with a line break in it."""
+    recipients = [recipient_address(address, field="to") for address in outgoing.to]
+    copies = [recipient_address(address, field="cc") for address in outgoing.cc]
     if not recipients:
         raise ValidationFailed("a message needs at least one recipient", field="to")
     if len(recipients) + len(copies) > MAX_RECIPIENTS:
@@ -41,23 +42,28 @@ def build_message(settings: Settings, outgoing: OutgoingEmail) -> EmailMessage:
     subject = " ".join(outgoing.subject.split())[:500]
     if len(outgoing.text) > MAX_BODY_CHARS:
         raise ValidationFailed(f"the body is over {MAX_BODY_CHARS:,} characters", field="text")
-    message = EmailMessage()
-    message["From"] = settings.mail_from_address
-    message["To"] = ", ".join(recipients)
-    if copies:
-        message["Cc"] = ", ".join(copies)
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
     domain = settings.mail_from_address.rpartition("@")[2] or "compound.localhost"
-    message["Message-ID"] = make_msgid(domain=domain)
+    headers = [
+        ("From", settings.mail_from_address),
+        ("To", ", ".join(recipients)),
+        *([("Cc", ", ".join(copies))] if copies else []),
+        ("Subject", subject),
+        ("Date", formatdate(localtime=False)),
+        ("Message-ID", make_msgid(domain=domain)),
+    ]
     if outgoing.in_reply_to:
         parent = outgoing.in_reply_to.strip("<>")
-        message["In-Reply-To"] = f"<{parent}>"
         chain = [ref.strip("<>") for ref in outgoing.references if ref.strip("<>")]
         if parent not in chain:
             chain.append(parent)
-        message["References"] = " ".join(f"<{ref}>" for ref in chain[-20:])
-    message["Auto-Submitted"] = "auto-generated"
+        headers.append(("In-Reply-To", f"<{parent}>"))
+        headers.append(("References", " ".join(f"<{ref}>" for ref in chain[-20:])))
+    headers.append(("Auto-Submitted", "auto-generated"))
+    message = EmailMessage()
+    for name, value in headers:
+        # The last line of defence, whatever a caller passed (a Message-ID from stored mail,
+        # a configured From): no value may carry a line break that would start a header.
+        message[name] = header_is_one_line(name, value)
     message.set_content(outgoing.text)
     return message
 

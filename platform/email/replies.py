@@ -4,23 +4,94 @@ References, and kept in the same conversation as a message of the `outbound` cha
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from email.policy import SMTP
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from compound.platform.config import Settings
 from compound.platform.email import processing
+from compound.platform.email.addresses import recipient_address
 from compound.platform.email.ingest import Envelope, ingest_raw
 from compound.platform.email.models import Channel, Message, MessageState
 from compound.platform.email.outbound import OutgoingEmail, send_email
 from compound.platform.errors import ValidationFailed
 
+CAP_SETTING = "COMPOUND_MAIL_MAX_REPLY_RECIPIENTS"
+
+
+def _usable(addresses: Sequence[str | None]) -> tuple[list[str], list[str]]:
+    """The real addresses among `addresses` (normalized, each once) and the rest as written."""
+    usable: list[str] = []
+    left_out: list[str] = []
+    for written in addresses:
+        if not written:
+            continue
+        try:
+            address = recipient_address(written, field="recipients")
+        except ValidationFailed:
+            left_out.append(written)
+            continue
+        if address not in usable:
+            usable.append(address)
+    return usable, left_out
+
+
+def sender_address(message: Message) -> str | None:
+    """The message's From as an address a reply can go to, or None."""
+    found, _ = _usable([message.from_address])
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class ReplyAddresses:
+    """Where a reply to a stored message would go, worked out when the reply is proposed
+    (and never again after a person approved it)."""
+
+    recipients: list[str]
+    """Its Reply-To addresses when it names any, else its From: real addresses, each once."""
+    left_out: list[str]
+    """What it named that is not an address (kept as written; nothing is sent there)."""
+    reply_to_elsewhere: list[str]
+    """Reply-To addresses other than the From: where the sender asked replies to go."""
+
+
+def reply_addresses(message: Message) -> ReplyAddresses:
+    sender = sender_address(message)
+    reply_to, bad_reply_to = _usable(message.reply_to)
+    if message.reply_to:
+        elsewhere = [address for address in reply_to if address != sender] + bad_reply_to
+        return ReplyAddresses(reply_to, bad_reply_to, elsewhere)
+    if sender is not None:
+        return ReplyAddresses([sender], [], [])
+    return ReplyAddresses([], [message.from_address] if message.from_address else [], [])
+
 
 def reply_recipients(message: Message) -> list[str]:
-    """Who a reply goes to: the Reply-To addresses when the message names them, else From."""
-    if message.reply_to:
-        return list(message.reply_to)
-    return [message.from_address] if message.from_address else []
+    """Who a reply goes to, as the message asks: the Reply-To addresses when it names them,
+    else From."""
+    return reply_addresses(message).recipients
+
+
+def checked_recipients(
+    recipients: Sequence[str], *, cap: int, field: str = "recipients"
+) -> list[str]:
+    """Exactly these addresses, each one checked and kept once, at most `cap` of them."""
+    checked: list[str] = []
+    for written in recipients:
+        address = recipient_address(written, field=field)
+        if address not in checked:
+            checked.append(address)
+    if not checked:
+        raise ValidationFailed("a reply needs at least one recipient", field=field)
+    if len(checked) > cap:
+        raise ValidationFailed(
+            f"{len(checked)} recipients: a reply goes to at most {cap} ({CAP_SETTING}); "
+            "keep only those who should get it",
+            field=field,
+        )
+    return checked
 
 
 def reply_subject(subject: str) -> str:
@@ -29,9 +100,15 @@ def reply_subject(subject: str) -> str:
 
 
 async def send_reply(
-    session: AsyncSession, settings: Settings, answered_id: uuid.UUID, text: str
+    session: AsyncSession,
+    settings: Settings,
+    answered_id: uuid.UUID,
+    text: str,
+    *,
+    recipients: Sequence[str],
 ) -> Message:
-    """Send `text` as a reply to the stored message `answered_id`; returns the sent message,
+    """Send `text` to exactly `recipients` (what a person approved, or what the policy let
+    through) as a reply to the stored message `answered_id`; returns the sent message,
     stored in the caller's transaction in the same conversation."""
     answered = await processing.get_message(session, answered_id)
     if answered.state != MessageState.PROCESSED.value:
@@ -39,14 +116,13 @@ async def send_reply(
             f"message {answered_id} is {answered.state}; only a processed message can be answered",
             field="messageId",
         )
-    recipients = reply_recipients(answered)
-    if not recipients:
-        raise ValidationFailed("the message has no sender address to answer", field="messageId")
+    # Never worked out again here: the message's headers are not asked who gets this.
+    to = checked_recipients(recipients, cap=settings.mail_max_reply_recipients)
     return await _send_and_keep(
         session,
         settings,
         OutgoingEmail(
-            to=recipients,
+            to=to,
             subject=reply_subject(answered.subject),
             text=text,
             in_reply_to=answered.internet_message_id,

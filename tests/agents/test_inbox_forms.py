@@ -8,8 +8,11 @@ from enum import StrEnum
 
 import pytest
 from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
 
 from compound.agents.inbox.forms import argument_fields, arguments_from_form
+from compound.agents.replies import SendReply
+from compound.agents.runtime.tools import APPROVING
 from compound.modules.leads.outreach import SendOutreach
 from compound.platform.errors import ValidationFailed
 
@@ -117,3 +120,45 @@ def test_text_that_cannot_be_its_type_names_the_field(
 def test_unknown_form_fields_are_never_passed_on() -> None:
     arguments = arguments_from_form(Everything, {"arg.count": "1", "arg.__class__": "evil"})
     assert "__class__" not in arguments
+
+
+def test_a_replys_recipients_are_one_address_a_line() -> None:
+    message = uuid.uuid4()
+    proposal = {
+        "message_id": str(message),
+        "recipients": ["ana@example.com", "team@example.com"],
+        "text": "Thanks",
+        "purpose": "answer",
+    }
+    fields = {field.name: field for field in argument_fields(SendReply, proposal)}
+    assert list(fields) == ["message_id", "recipients", "text", "purpose"]
+    assert fields["recipients"].widget == "lines"
+    assert fields["recipients"].value == "ana@example.com\nteam@example.com"
+    assert (
+        fields["recipients"].help is not None and "one address a line" in fields["recipients"].help
+    )
+    typed = {
+        "arg.message_id": str(message),
+        "arg.recipients": " ana@example.com \r\n\r\nbob@example.com\n",
+        "arg.text": "Thanks",
+        "arg.purpose": "answer",
+    }
+    arguments = arguments_from_form(SendReply, typed)
+    assert arguments["recipients"] == ["ana@example.com", "bob@example.com"]
+    assert SendReply.model_validate(arguments, context=APPROVING).recipients == [
+        "ana@example.com",
+        "bob@example.com",
+    ]
+    assert arguments_from_form(SendReply, {**typed, "arg.recipients": ""})["recipients"] == []
+
+
+def test_an_injected_line_typed_into_the_recipients_is_its_own_line_and_refused() -> None:
+    typed = {
+        "arg.message_id": str(uuid.uuid4()),
+        "arg.recipients": "v@x.example\r\nBcc: a@evil.example",
+        "arg.text": "Thanks",
+    }
+    arguments = arguments_from_form(SendReply, typed)
+    assert arguments["recipients"] == ["v@x.example", "Bcc: a@evil.example"]
+    with pytest.raises(PydanticValidationError, match=r"'Bcc: a@evil\.example' is not a bare"):
+        SendReply.model_validate(arguments, context=APPROVING)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from compound.agents.inbox.models import InboxItem
 from compound.agents.inbox.service import BULK_MAX
+from tests.platform.email.test_processing import mail, receive
 from tests.runtime_agents import PLANNER, READER
 from tests.web.test_pages import EMAIL_PLAN, advance_jobs, signed_in, status_of, waiting_run
 
@@ -179,3 +180,52 @@ async def test_a_viewer_cannot_decide_in_bulk(
     )
     assert refused.status_code == 403
     assert await status_of(session, item.id) == "open"
+
+
+async def test_a_reply_shows_who_it_goes_to_and_more_than_the_cap_is_refused_at_the_field(
+    web_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    reply_to = [f"p{i}@third-{tag}.example" for i in range(8)]
+    asked = await receive(
+        session, mail(sender=f"zed@{tag}.example", extra={"Reply-To": ", ".join(reply_to)})
+    )
+    step = {"message_id": str(asked.id), "text": "Thanks", "purpose": "answer"}
+    item = await waiting_run(session, READER, {"steps": [["send_reply", step]]})
+    csrf = await signed_in(web_client, "member")
+    page = (await web_client.get("/inbox")).text
+    # Read before deciding: every address, and the warning that they are not the sender.
+    assert re.search(r"<dt>Recipients</dt><dd[^>]*>" + re.escape("\n".join(reply_to)), page)
+    assert f"Warning: Reply-To differs from From (zed@{tag}.example)" in page
+    assert "Over the limit of 5 recipients" in page
+    assert f'<textarea id="arg-{item.id}-recipients" name="arg.recipients"' in page
+    url = f"/inbox/items/{item.id}/decide"
+
+    refused = await web_client.post(url, data={"action": "approve", "csrf": csrf})
+    assert refused.status_code == 400
+    assert (
+        f'id="arg-{item.id}-recipients-error">recipients: 8 recipients: a reply goes to at most '
+        "5 (COMPOUND_MAIL_MAX_REPLY_RECIPIENTS)" in refused.text
+    )
+    assert await status_of(session, item.id) == "open"
+
+    form = {
+        "action": "approve",
+        "edited": "1",
+        "arg.message_id": str(asked.id),
+        "arg.text": "Thanks",
+        "arg.purpose": "answer",
+        "csrf": csrf,
+    }
+    injected = await web_client.post(
+        url, data={**form, "arg.recipients": f"{reply_to[0]}\r\nBcc: a@evil.example"}
+    )
+    assert injected.status_code == 400
+    assert "&#39;Bcc: a@evil.example&#39; is not a bare email address" in injected.text
+    assert await status_of(session, item.id) == "open"
+
+    done = await web_client.post(url, data={**form, "arg.recipients": "\n".join(reply_to[:2])})
+    assert (done.status_code, done.headers["location"]) == (303, "/inbox?flash=approved")
+    approved = await session.get(InboxItem, item.id, populate_existing=True)
+    assert approved is not None and approved.decision is not None
+    assert approved.decision["arguments"]["recipients"] == reply_to[:2]

@@ -91,3 +91,51 @@ async def test_a_relay_that_is_down_is_a_clear_error() -> None:
     settings = Settings(_env_file=None, outbound_smtp_port=free_port())  # type: ignore[call-arg]
     with pytest.raises(ServiceUnavailable, match="did not take the message"):
         await send_email(settings, OutgoingEmail(to=["a@example.com"], subject="s", text="t"))
+
+
+@pytest.mark.parametrize(
+    ("outgoing", "field"),
+    [
+        (OutgoingEmail(to=["v@x.example\r\nBcc: a@evil.example"], subject="s", text="t"), "to"),
+        (OutgoingEmail(to=["v@x.example\n"], subject="s", text="t"), "to"),
+        (
+            OutgoingEmail(to=["a@example.com"], cc=["Eve <e@evil.example>"], subject="s", text="t"),
+            "cc",
+        ),
+        (
+            OutgoingEmail(
+                to=["a@example.com"], subject="s", text="t", in_reply_to="x@y\r\nBcc: a@evil"
+            ),
+            "in-reply-to",
+        ),
+        (
+            OutgoingEmail(
+                to=["a@example.com"],
+                subject="s",
+                text="t",
+                in_reply_to="x@y",
+                references=["r@y>\r\nBcc: <a@evil"],
+            ),
+            "references",
+        ),
+    ],
+    ids=["crlf-to", "trailing-newline-to", "display-name-cc", "crlf-in-reply-to", "crlf-ref"],
+)
+async def test_a_line_break_in_any_header_value_is_refused_and_nothing_is_sent(
+    relay: tuple[Settings, Path], outgoing: OutgoingEmail, field: str
+) -> None:
+    settings, outbox = relay
+    with pytest.raises(ValidationFailed) as refused:
+        await send_email(settings, outgoing)
+    assert refused.value.field == field
+    assert sent_messages(outbox) == []
+
+
+async def test_a_configured_from_with_a_line_break_is_refused_too(
+    relay: tuple[Settings, Path],
+) -> None:
+    settings, outbox = relay
+    broken = settings.model_copy(update={"mail_from_address": "c@compound.localhost\nBcc: a@evil"})
+    with pytest.raises(ValidationFailed, match="From header would contain a line break"):
+        await send_email(broken, OutgoingEmail(to=["a@example.com"], subject="s", text="t"))
+    assert sent_messages(outbox) == []

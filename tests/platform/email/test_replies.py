@@ -45,7 +45,9 @@ async def test_a_reply_is_sent_threaded_and_kept_in_its_conversation(
             references=f"<root-{tag}@{tag}.example>",
         ),
     )
-    reply = await replies.send_reply(session, settings, asked.id, "Here is our pricing.")
+    reply = await replies.send_reply(
+        session, settings, asked.id, "Here is our pricing.", recipients=[f"ana@{tag}.example"]
+    )
     [raw] = sent_to(outbox, f"ana@{tag}.example")
     sent = message_from_bytes(raw, policy=default)
     assert sent["Subject"] == f"Re: Pricing {tag}"
@@ -72,7 +74,10 @@ async def test_a_reply_goes_to_reply_to_when_the_message_names_one(
         session,
         mail(sender=f"ana@{tag}.example", extra={"Reply-To": f"team@{tag}.example"}),
     )
-    reply = await replies.send_reply(session, settings, asked.id, "Noted.")
+    assert replies.reply_recipients(asked) == [f"team@{tag}.example"]
+    reply = await replies.send_reply(
+        session, settings, asked.id, "Noted.", recipients=replies.reply_recipients(asked)
+    )
     assert reply.to_addresses == [f"team@{tag}.example"]
     assert sent_to(outbox, f"team@{tag}.example")
     assert not sent_to(outbox, f"ana@{tag}.example")
@@ -83,7 +88,9 @@ async def test_a_reply_to_a_message_without_message_id_joins_its_thread(
 ) -> None:
     asked = await receive(session, mail(sender="ana@compound.localhost", message_id=None))
     assert asked.internet_message_id is None
-    reply = await replies.send_reply(session, settings, asked.id, "On it.")
+    reply = await replies.send_reply(
+        session, settings, asked.id, "On it.", recipients=["ana@compound.localhost"]
+    )
     assert reply.in_reply_to is None
     assert reply.conversation_id == asked.conversation_id
     conversation = await session.get(Conversation, asked.conversation_id)
@@ -97,16 +104,92 @@ async def test_replies_that_cannot_be_sent_leave_nothing_behind(
     tag = uuid.uuid4().hex[:8]
     garbage = await receive(session, f"\x00 {tag} not mail \xff".encode("latin-1"))
     with pytest.raises(ValidationFailed, match="unparseable"):
-        await replies.send_reply(session, settings, garbage.id, "hello")
+        await replies.send_reply(session, settings, garbage.id, "hello", recipients=["a@b.io"])
     with pytest.raises(NotFound):
-        await replies.send_reply(session, settings, uuid.uuid4(), "hello")
+        await replies.send_reply(session, settings, uuid.uuid4(), "hello", recipients=["a@b.io"])
     asked = await receive(session, mail(sender=f"ana@{tag}.example"))
     dead_relay = settings.model_copy(update={"outbound_smtp_port": free_port()})
     with pytest.raises(ServiceUnavailable, match="did not take the message"):
-        await replies.send_reply(session, dead_relay, asked.id, "hello")
+        await replies.send_reply(
+            session, dead_relay, asked.id, "hello", recipients=[f"ana@{tag}.example"]
+        )
     kept = await session.scalar(
         select(func.count())
         .select_from(Message)
         .where(col(Message.conversation_id) == asked.conversation_id)
     )
     assert kept == 1
+
+
+async def test_a_reply_goes_to_exactly_the_recipients_given_not_to_the_messages_reply_to(
+    session: AsyncSession, settings: Settings, outbox: Path
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    asked = await receive(
+        session, mail(sender=f"ana@{tag}.example", extra={"Reply-To": f"team@{tag}.example"})
+    )
+    reply = await replies.send_reply(
+        session, settings, asked.id, "Only to you.", recipients=[f"Ana@{tag}.example"]
+    )
+    assert reply.to_addresses == [f"ana@{tag}.example"]
+    assert sent_to(outbox, f"team@{tag}.example") == []
+
+
+@pytest.mark.parametrize(
+    ("recipients", "says"),
+    [
+        ([], "a reply needs at least one recipient"),
+        ([f"p{i}@cap.example" for i in range(6)], "6 recipients: a reply goes to at most 5"),
+        (["v@x.example\r\nBcc: a@evil.example"], "contains a line break"),
+        (["not-an-email"], "'not-an-email' is not an email address"),
+    ],
+    ids=["none", "over-the-cap", "header-injection", "not-an-address"],
+)
+async def test_a_reply_to_no_one_too_many_or_a_non_address_is_refused_before_sending(
+    session: AsyncSession, settings: Settings, outbox: Path, recipients: list[str], says: str
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    asked = await receive(session, mail(sender=f"ana@{tag}.example", subject=f"Cap {tag}"))
+    before = len(sent_messages(outbox))
+    with pytest.raises(ValidationFailed) as refused:
+        await replies.send_reply(session, settings, asked.id, "hello", recipients=recipients)
+    assert refused.value.field == "recipients"
+    assert says in refused.value.message
+    assert len(sent_messages(outbox)) == before
+
+
+async def test_the_cap_is_a_setting(
+    session: AsyncSession, settings: Settings, outbox: Path
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    asked = await receive(session, mail(sender=f"ana@{tag}.example"))
+    wider = settings.model_copy(update={"mail_max_reply_recipients": 6})
+    six = [f"p{i}@{tag}.example" for i in range(6)]
+    reply = await replies.send_reply(session, wider, asked.id, "hello", recipients=six)
+    assert reply.to_addresses == six
+    narrow = settings.model_copy(update={"mail_max_reply_recipients": 1})
+    with pytest.raises(ValidationFailed, match=r"at most 1 \(COMPOUND_MAIL_MAX_REPLY_RECIPIENTS\)"):
+        await replies.send_reply(session, narrow, asked.id, "hello", recipients=six[:2])
+
+
+async def test_where_a_reply_would_go_is_worked_out_from_reply_to_and_from(
+    session: AsyncSession,
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    plain = await receive(session, mail(sender=f"Ana <Ana@{tag}.example>"))
+    assert replies.reply_addresses(plain) == replies.ReplyAddresses([f"ana@{tag}.example"], [], [])
+    odd = await receive(
+        session,
+        mail(
+            sender=f"ana@{tag}.example",
+            extra={
+                "Reply-To": f"ana@{tag}.example, Team <team@{tag}.example>, "
+                f"TEAM@{tag}.example, not-an-address"
+            },
+        ),
+    )
+    found = replies.reply_addresses(odd)
+    assert found.recipients == [f"ana@{tag}.example", f"team@{tag}.example"]
+    assert found.left_out == ["not-an-address"]
+    assert found.reply_to_elsewhere == [f"team@{tag}.example", "not-an-address"]
+    assert replies.reply_recipients(odd) == found.recipients

@@ -30,9 +30,21 @@ from compound.platform.graphql.connection import (
     fetch_page,
 )
 from compound.platform.graphql.context import context_of, parse_id
-from compound.platform.graphql.payloads import UserError, run_mutation
+from compound.platform.graphql.cost import list_size
+from compound.platform.graphql.payloads import USER_ERRORS, UserError, run_mutation
 from compound.platform.graphql.permissions import CanRead, CanWrite
 from compound.platform.records.lookups import by_ids, grouped_by
+
+# The most items a run's or an item's nested list returns (the query cost counts them).
+STEPS_LISTED = 200
+CHILDREN_LISTED = 200
+RUN_ITEMS_LISTED = 100
+GROUP_ITEMS_LISTED = 100
+EVIDENCE_LISTED = 10
+# What a mutation's echo of its own work counts as: it is as long as the work was (not
+# cut), and mutations run one after another.
+DECIDED_ITEMS_COUNTED = 100
+KEPT_WRITES_COUNTED = 100
 
 
 @strawberry.enum(name="RunState")
@@ -159,12 +171,18 @@ class RunType:
             undone_at=row.undone_at,
         )
 
-    @strawberry.field(description="The journal, in order.")
+    @strawberry.field(
+        description=f"The journal, in order (the first {STEPS_LISTED} steps).",
+        metadata=list_size(STEPS_LISTED),
+    )
     async def steps(self, info: Info[Any, Any]) -> list[RunStepType]:
         loader = context_of(info).loader("run_steps", _steps_of_runs)
         return [RunStepType.of(row) for row in await loader.load(uuid.UUID(self.id))]
 
-    @strawberry.field(description="The runs this one fanned out, oldest first.")
+    @strawberry.field(
+        description=f"The runs this one fanned out, oldest first (the first {CHILDREN_LISTED}).",
+        metadata=list_size(CHILDREN_LISTED),
+    )
     async def children(self, info: Info[Any, Any]) -> list[RunType]:
         loader = context_of(info).loader("run_children", _children_of_runs)
         return [RunType.of(row) for row in await loader.load(uuid.UUID(self.id))]
@@ -176,7 +194,10 @@ class RunType:
         row = await context_of(info).loader("runs", _runs_by_id).load(uuid.UUID(self.parent_id))
         return RunType.of(row) if row is not None else None
 
-    @strawberry.field(description="Items this run put in the Inbox, any status.")
+    @strawberry.field(
+        description=f"Items this run put in the Inbox, any status (the first {RUN_ITEMS_LISTED}).",
+        metadata=list_size(RUN_ITEMS_LISTED),
+    )
     async def inbox_items(self, info: Info[Any, Any]) -> list[InboxItemType]:
         loader = context_of(info).loader("run_items", _items_of_runs)
         return [InboxItemType.of(row) for row in await loader.load(uuid.UUID(self.id))]
@@ -207,7 +228,9 @@ class InboxItemType:
     status: ItemStatusEnum
     title: str
     explanation: str
-    evidence: list[EvidenceType]
+    evidence: list[EvidenceType] = strawberry.field(
+        description=f"The first {EVIDENCE_LISTED} pieces.", metadata=list_size(EVIDENCE_LISTED)
+    )
     choices: list[str] = strawberry.field(description="For questions: the answers to pick from.")
     proposed_action: ProposedActionType | None
     decision: JSON | None
@@ -243,7 +266,7 @@ class InboxItemType:
                     quote=piece.get("quote"),
                     url=piece.get("url"),
                 )
-                for piece in row.evidence or []
+                for piece in (row.evidence or [])[:EVIDENCE_LISTED]
             ],
             choices=[str(choice) for choice in proposal.get("choices", [])],
             proposed_action=action,
@@ -273,7 +296,10 @@ def _arguments_schema(agent: str, tool_name: str) -> Any:
 class InboxGroupType:
     root: RunType
     item_count: int = strawberry.field(description="Items in the group with the asked status.")
-    items: list[InboxItemType] = strawberry.field(description="Oldest first, at most 100.")
+    items: list[InboxItemType] = strawberry.field(
+        description=f"Oldest first, at most {GROUP_ITEMS_LISTED}.",
+        metadata=list_size(GROUP_ITEMS_LISTED),
+    )
 
 
 async def _runs_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Any]:
@@ -281,15 +307,17 @@ async def _runs_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[A
 
 
 async def _steps_of_runs(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[Any]]:
-    return await grouped_by(session, RunStep, "run_id", ids, order_by="position")
+    return await grouped_by(
+        session, RunStep, "run_id", ids, order_by="position", limit=STEPS_LISTED
+    )
 
 
 async def _children_of_runs(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[Any]]:
-    return await grouped_by(session, AgentRun, "parent_id", ids)
+    return await grouped_by(session, AgentRun, "parent_id", ids, limit=CHILDREN_LISTED)
 
 
 async def _items_of_runs(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[Any]]:
-    return await grouped_by(session, InboxItem, "run_id", ids)
+    return await grouped_by(session, InboxItem, "run_id", ids, limit=RUN_ITEMS_LISTED)
 
 
 class _WithAgent:
@@ -310,13 +338,15 @@ def _item(row: Any, agent: str) -> InboxItemType:
 @strawberry.type(name="InboxItemPayload")
 class InboxItemPayload:
     item: InboxItemType | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type(name="InboxGroupPayload")
 class InboxGroupPayload:
-    items: list[InboxItemType]
-    user_errors: list[UserError]
+    items: list[InboxItemType] = strawberry.field(
+        description="Every item decided.", metadata=list_size(DECIDED_ITEMS_COUNTED)
+    )
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type(name="KeptWrite", description="A write undo left in place, and why.")
@@ -332,7 +362,7 @@ class UndoReportType:
     run_id: strawberry.ID
     runs: int = strawberry.field(description="The run and its descendants, all covered.")
     reverted: list[str] = strawberry.field(description="One line per reverted write.")
-    kept: list[KeptWriteType]
+    kept: list[KeptWriteType] = strawberry.field(metadata=list_size(KEPT_WRITES_COUNTED))
 
     @classmethod
     def of(cls, report: UndoReport) -> UndoReportType:
@@ -355,13 +385,13 @@ class UndoReportType:
 @strawberry.type(name="UndoRunPayload")
 class UndoRunPayload:
     report: UndoReportType | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type(name="RunPayload")
 class RunPayload:
     run: RunType | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type
@@ -416,7 +446,10 @@ class AgentsQuery:
 
         async def group_items(session: AsyncSession) -> dict[uuid.UUID, list[Any]]:
             return await inbox.items_of_groups(
-                session, [row.id for row in groups.items], status=wanted
+                session,
+                [row.id for row in groups.items],
+                status=wanted,
+                per_group=GROUP_ITEMS_LISTED,
             )
 
         items = await context_of(info).run(group_items)

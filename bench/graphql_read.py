@@ -30,6 +30,7 @@ from harness import cpu_seconds, percentile, postmaster, run_bench, say  # bench
 from pgvector.psycopg import register_vector
 
 from compound.platform import migrations
+from compound.platform.auth.actor import Actor
 from compound.platform.auth.service import create_token, create_user
 from compound.platform.database import Database
 from compound.platform.embedded_postgres import libpq_url, start_embedded_postgres
@@ -282,9 +283,10 @@ async def issue_token(url: str) -> str:
     database = Database.connect(url, pool_size=1)
     try:
         async with database.session() as session:
-            await create_user(session, email=BENCH_EMAIL, role="admin", name="Bench")
+            actor = Actor.system("bench")
+            await create_user(session, actor, email=BENCH_EMAIL, role="admin", name="Bench")
             _, secret = await create_token(
-                session, user_email=BENCH_EMAIL, scopes=["read"], name="bench"
+                session, actor, user_email=BENCH_EMAIL, scopes=["read"], name="bench"
             )
         return secret
     finally:

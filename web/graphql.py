@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from cross_web import HTTPException  # what strawberry's views turn into an HTTP status
@@ -29,10 +29,13 @@ from compound.platform.config import Settings
 from compound.platform.database import Database
 from compound.platform.email.graphql import EmailMutation, EmailQuery
 from compound.platform.errors import CompoundError
+from compound.platform.graphql.connection import DEFAULT_PAGE_SIZE
 from compound.platform.graphql.context import CONTEXT_KEY, GraphQLContext, graphql_error
+from compound.platform.graphql.cost import CostRules, QueryCostLimiter
 from compound.platform.queue.graphql import QueueMutation, QueueQuery
 from compound.platform.records.graphql import RecordsMutation, RecordsQuery
 from compound.web.auth import request_actor
+from compound.web.rate_limit import rate_limited_per_token
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,7 @@ class UnitOfWork(SchemaExtension):
         context = self.execution_context.context
         compound_context = context.get(CONTEXT_KEY) if isinstance(context, dict) else None
         if isinstance(compound_context, GraphQLContext):
+            compound_context.forget_loaded()
             async with compound_context.lock:
                 try:
                     await compound_context.session.commit()
@@ -82,6 +86,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
     ]
+    cost_rules = CostRules(
+        default_page_size=DEFAULT_PAGE_SIZE,
+        max_page_size=settings.graphql_max_page_size,
+        undeclared_list_size=settings.graphql_max_page_size,
+    )
     # Factories: strawberry builds fresh extensions per request (instances would share
     # per-request state between concurrent requests).
     extensions: list[Any] = [
@@ -91,6 +100,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ParserCache(maxsize=512),
         lambda: AddValidationRules(limit_rules),
         lambda: ValidationCache(maxsize=512),
+        # After validation (a valid document), before execution: the variables are known.
+        lambda: QueryCostLimiter(max_cost=settings.graphql_max_cost, rules=cost_rules),
         lambda: MaskErrors(
             should_mask_error=_should_mask, error_message="Unexpected server error."
         ),
@@ -117,6 +128,8 @@ def graphql_controller(settings: Settings) -> type:
     )
 
     class GraphQLController(base):  # type: ignore[valid-type, misc]
+        guards: ClassVar[list[Any]] = [rate_limited_per_token]
+
         def decode_json(self, data: str | bytes) -> object:
             try:
                 return json.loads(data)

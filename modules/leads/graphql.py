@@ -24,7 +24,8 @@ from compound.platform.auth.actor import Actor
 from compound.platform.errors import NotFound
 from compound.platform.graphql.connection import Connection, connection_from_page, fetch_page
 from compound.platform.graphql.context import context_of, parse_id
-from compound.platform.graphql.payloads import UserError, run_mutation
+from compound.platform.graphql.cost import list_size
+from compound.platform.graphql.payloads import USER_ERRORS, UserError, run_mutation
 from compound.platform.graphql.permissions import CanRead, CanWrite
 from compound.platform.records.graphql import (
     PROVENANCE_DESCRIPTION,
@@ -33,8 +34,13 @@ from compound.platform.records.graphql import (
     company_of,
     record_provenance,
 )
+from compound.platform.records.listed import PROVENANCE_LISTED
 from compound.platform.records.lookups import RecordView
 from compound.platform.sentinel import UNSET
+
+# A ledger has a line per company of its list; a GraphQL answer shows this many of them
+# (the query cost counts them; the counts cover every line).
+LINES_LISTED = 1000
 
 LeadStatusEnum = strawberry.enum(LeadStatus, name="LeadStatus")
 ImportStateEnum = strawberry.enum(ImportState, name="LeadImportState")
@@ -77,7 +83,7 @@ class LeadType:
     async def company(self, info: Info[Any, Any]) -> CompanyType | None:
         return await company_of(info, self.company_id)
 
-    @strawberry.field(description=PROVENANCE_DESCRIPTION)
+    @strawberry.field(description=PROVENANCE_DESCRIPTION, metadata=list_size(PROVENANCE_LISTED))
     async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
         return await record_provenance(info, "lead", self.id)
 
@@ -121,13 +127,16 @@ class LeadImportType:
     summary: str = strawberry.field(
         description="One line: '48 added, 3 already known and updated, 2 need you'."
     )
-    lines: list[LeadImportLineType]
+    lines: list[LeadImportLineType] = strawberry.field(
+        description=f"One per company of the list, in its order (the first {LINES_LISTED}).",
+        metadata=list_size(LINES_LISTED),
+    )
     created_at: datetime
     finished_at: datetime | None
 
     @classmethod
     def of(cls, row: RecordView | LeadImport) -> LeadImportType:
-        lines = [imports.LedgerLine.model_validate(line) for line in row.lines]
+        lines = [imports.LedgerLine.model_validate(line) for line in row.lines[:LINES_LISTED]]
         return cls(
             id=strawberry.ID(str(row.id)),
             source=row.source,
@@ -166,13 +175,13 @@ class OutreachPayload:
     run_id: strawberry.ID | None = strawberry.field(
         description="The run that drafts them; its approvals are grouped under it."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type
 class LeadImportPayload:
     lead_import: LeadImportType | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type(name="IdealCustomerProfile")
@@ -250,13 +259,13 @@ class UpdateIcpInput:
 @strawberry.type
 class LeadPayload:
     lead: LeadType | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type
 class IcpPayload:
     icp: IcpType | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 def _given(value: Any) -> Any:
@@ -392,7 +401,7 @@ class LeadsMutation:
                 session,
                 actor,
                 source=ImportSource.TEXT,
-                title=title or "pasted list",
+                title=imports.import_title(title, "pasted list"),
                 requested_by=actor.label,
                 requester_user_id=actor.user_id,
                 text=imports.check_list_text(text),
@@ -416,7 +425,7 @@ class LeadsMutation:
                 session,
                 actor,
                 source=ImportSource.CSV,
-                title=title or "CSV import",
+                title=imports.import_title(title, "CSV import"),
                 requested_by=actor.label,
                 requester_user_id=actor.user_id,
                 companies=imports.parse_companies_csv(csv),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,12 +15,20 @@ from strawberry.types import Info
 from compound.platform.auth.actor import Actor
 from compound.platform.email import service
 from compound.platform.email.models import Message
+from compound.platform.email.structure import MAX_PARTS
 from compound.platform.graphql.connection import Connection, connection_from_page, fetch_page
 from compound.platform.graphql.context import context_of, parse_id
-from compound.platform.graphql.payloads import UserError, run_mutation
+from compound.platform.graphql.cost import list_size
+from compound.platform.graphql.payloads import USER_ERRORS, UserError, run_mutation
 from compound.platform.graphql.permissions import CanRead, CanWrite
 from compound.platform.records import lookups
 from compound.platform.records.graphql import CompanyType, PersonType, company_of
+
+# The most items a message's or a thread's nested list returns (the query cost counts them).
+MESSAGES_LISTED = 100
+ATTACHMENTS_LISTED = 100
+PARTICIPANTS_LISTED = 200
+HEADERS_LISTED = 200
 
 
 @strawberry.type(name="EmailAddress")
@@ -41,10 +50,20 @@ class SenderAuthenticationType:
     dmarc: str
     source: str = strawberry.field(
         description="submission (SMTP AUTH, by password or ingest token), trusted-header "
-        "(Authentication-Results from a trusted relay, or the provider behind POST "
-        "/ingest/email, with our server id), dns (our own DKIM/DMARC check) or none."
+        "(the topmost Authentication-Results of our trusted relay, with our server id, or "
+        "of the mail provider an ingest token names), dns (our own DKIM/DMARC check) or none."
     )
-    authenticated: bool
+    authenticated: bool = strawberry.field(
+        description="The From is proven: a submission by that very account, or DMARC pass."
+    )
+    submitter: str | None = strawberry.field(
+        default=None, description="For a submission: the address of the account that logged in."
+    )
+    mismatch: str | None = strawberry.field(
+        default=None,
+        description="For a submission whose From (or Sender) is not the account: why it "
+        "does not count as that account's mail.",
+    )
 
 
 @strawberry.type(name="MessagePart", description="One node of the raw MIME tree.")
@@ -120,7 +139,10 @@ class MessageType:
     new_text: str = strawberry.field(description="What the sender wrote now (what agents read).")
     quoted_text: str
     signature: str
-    headers: list[HeaderType]
+    headers: list[HeaderType] = strawberry.field(
+        description=f"As received, in order (the first {HEADERS_LISTED}).",
+        metadata=list_size(HEADERS_LISTED),
+    )
     is_bulk: bool
     authentication: SenderAuthenticationType
     sender_authenticated: bool
@@ -161,7 +183,10 @@ class MessageType:
             new_text=row.new_text,
             quoted_text=row.quoted_text,
             signature=row.signature,
-            headers=[HeaderType(name=name, value=value) for name, value in row.headers or []],
+            headers=[
+                HeaderType(name=name, value=value)
+                for name, value in (row.headers or [])[:HEADERS_LISTED]
+            ],
             is_bulk=row.is_bulk,
             authentication=SenderAuthenticationType(
                 spf=auth.get("spf", "unknown"),
@@ -169,6 +194,8 @@ class MessageType:
                 dmarc=auth.get("dmarc", "unknown"),
                 source=auth.get("source", "none"),
                 authenticated=bool(auth.get("authenticated", False)),
+                submitter=auth.get("submitter"),
+                mismatch=auth.get("mismatch"),
             ),
             sender_authenticated=row.sender_authenticated,
             sender_internal=row.sender_internal,
@@ -178,14 +205,20 @@ class MessageType:
             else None,
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description=f"In order (the first {ATTACHMENTS_LISTED}).",
+        metadata=list_size(ATTACHMENTS_LISTED),
+    )
     async def attachments(self, info: Info[Any, Any]) -> list[AttachmentType]:
-        loader = context_of(info).loader("attachments", service.attachments_of_messages)
+        loader = context_of(info).loader("attachments", _attachments)
         return [AttachmentType.of(row) for row in await loader.load(uuid.UUID(self.id))]
 
-    @strawberry.field(description="Senders and recipients, linked to people.")
+    @strawberry.field(
+        description=f"Senders and recipients, linked to people (the first {PARTICIPANTS_LISTED}).",
+        metadata=list_size(PARTICIPANTS_LISTED),
+    )
     async def participants(self, info: Info[Any, Any]) -> list[ParticipantType]:
-        loader = context_of(info).loader("participants", service.participants_of_messages)
+        loader = context_of(info).loader("participants", _participants)
         return [
             ParticipantType(
                 role=row.role,
@@ -195,13 +228,14 @@ class MessageType:
             for row in await loader.load(uuid.UUID(self.id))
         ]
 
-    @strawberry.field(description="The raw MIME tree (read from the kept raw message).")
+    @strawberry.field(
+        description="The raw MIME tree (read from the kept raw message): its first "
+        f"{MAX_PARTS} parts, depth first.",
+        metadata=list_size(MAX_PARTS),
+    )
     async def parts(self, info: Info[Any, Any]) -> list[MessagePartType]:
-        message_id = uuid.UUID(self.id)
-
-        async def read(session: AsyncSession) -> list[service.MimePart]:
-            return await service.mime_structure(session, message_id)
-
+        # A loader: the same message under 15 aliases is parsed once per request.
+        loader = context_of(info).loader("message_parts", service.mime_structures)
         return [
             MessagePartType(
                 path=part.path,
@@ -211,7 +245,7 @@ class MessageType:
                 disposition=part.disposition,
                 size=part.size,
             )
-            for part in await context_of(info).run(read)
+            for part in await loader.load(uuid.UUID(self.id))
         ]
 
     @strawberry.field
@@ -243,14 +277,29 @@ class ConversationType:
             company_id=strawberry.ID(str(row.company_id)) if row.company_id else None,
         )
 
-    @strawberry.field(description="Oldest first.")
+    @strawberry.field(
+        description=f"Oldest first (the latest {MESSAGES_LISTED}).",
+        metadata=list_size(MESSAGES_LISTED),
+    )
     async def messages(self, info: Info[Any, Any]) -> list[MessageType]:
-        loader = context_of(info).loader("messages_of", service.messages_of_conversations)
+        loader = context_of(info).loader("messages_of", _thread_messages)
         return [MessageType.of(row) for row in await loader.load(uuid.UUID(self.id))]
 
     @strawberry.field
     async def company(self, info: Info[Any, Any]) -> CompanyType | None:
         return await company_of(info, self.company_id)
+
+
+async def _thread_messages(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[Any]]:
+    return await service.messages_of_conversations(session, ids, limit=MESSAGES_LISTED)
+
+
+async def _attachments(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[Any]]:
+    return await service.attachments_of_messages(session, ids, limit=ATTACHMENTS_LISTED)
+
+
+async def _participants(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[Any]]:
+    return await service.participants_of_messages(session, ids, limit=PARTICIPANTS_LISTED)
 
 
 @strawberry.input
@@ -265,7 +314,7 @@ class ConversationFilterInput:
 @strawberry.type(name="MessagePayload")
 class MessagePayload:
     message: MessageType | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type

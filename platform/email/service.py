@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email import message_from_bytes
-from email.policy import compat32
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -23,6 +21,8 @@ from compound.platform.email.models import (
     MessageParticipant,
     MessageState,
 )
+from compound.platform.email.structure import MimePart as MimePart  # the pages' type too
+from compound.platform.email.structure import structure_of
 from compound.platform.errors import NotFound
 from compound.platform.queue.service import enqueue
 from compound.platform.records.lookups import RecordView, by_ids, grouped_by, select_view
@@ -31,7 +31,6 @@ from compound.platform.records.paging import MAX_FILTER_LENGTH, Page, paginate
 from compound.platform.records.rules import optional_text
 from compound.platform.records.timeline import record_change
 
-MAX_PARTS = 200
 PARTICIPANTS_LISTED = 6
 
 
@@ -125,18 +124,27 @@ async def messages_by_ids(
 
 
 async def messages_of_conversations(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, limit: int | None = None
 ) -> list[list[RecordView]]:
+    """Each thread's messages, oldest first; with `limit`, only the latest that many."""
     # Date headers have whole seconds: arrival order breaks the ties.
     return await grouped_by(
-        session, Message, "conversation_id", ids, order_by=("sort_at", "received_at", "id")
+        session,
+        Message,
+        "conversation_id",
+        ids,
+        order_by=("sort_at", "received_at", "id"),
+        limit=limit,
+        keep_last=True,
     )
 
 
 async def attachments_of_messages(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, limit: int | None = None
 ) -> list[list[RecordView]]:
-    return await grouped_by(session, Attachment, "message_id", ids, order_by="position")
+    return await grouped_by(
+        session, Attachment, "message_id", ids, order_by="position", limit=limit
+    )
 
 
 async def attachment_in_conversation(
@@ -156,9 +164,11 @@ async def attachment_in_conversation(
 
 
 async def participants_of_messages(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, limit: int | None = None
 ) -> list[list[RecordView]]:
-    return await grouped_by(session, MessageParticipant, "message_id", ids, order_by="role")
+    return await grouped_by(
+        session, MessageParticipant, "message_id", ids, order_by="role", limit=limit
+    )
 
 
 async def participants_of_conversations(
@@ -220,46 +230,32 @@ async def triage_of_conversations(
     return [found.get(key) for key in ids]
 
 
-@dataclass(frozen=True)
-class MimePart:
-    path: str
-    content_type: str
-    charset: str | None
-    filename: str | None
-    disposition: str | None
-    size: int
+async def raw_of_messages(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[bytes | None]:
+    """Each message's raw bytes as received (None for an unknown id), in one query."""
+    rows = await session.execute(
+        select(col(Message.id), col(Message.raw)).where(col(Message.id).in_(set(ids)))
+    )
+    found = {row.id: row.raw for row in rows}
+    return [found.get(message_id) for message_id in ids]
 
 
 async def mime_structure(session: AsyncSession, message_id: uuid.UUID) -> list[MimePart]:
-    """The message's MIME tree, read from the raw bytes (compat32: it shows even what the
-    strict parser refuses)."""
-    message = await session.get(Message, message_id)
-    if message is None:
+    """The message's MIME tree (its first parts), read from the raw bytes off the event loop."""
+    [raw] = await raw_of_messages(session, [message_id])
+    if raw is None:
         raise NotFound(f"no message with id {message_id}", field="id")
-    root = message_from_bytes(message.raw, policy=compat32)
-    parts: list[MimePart] = []
+    return await structure_of(raw)
 
-    def walk(part: Any, path: str) -> None:
-        if len(parts) >= MAX_PARTS:
-            return
-        payload = part.get_payload(decode=False)
-        size = len(payload) if isinstance(payload, (str, bytes)) else 0
-        parts.append(
-            MimePart(
-                path=path,
-                content_type=part.get_content_type(),
-                charset=part.get_content_charset(),
-                filename=part.get_filename(),
-                disposition=part.get_content_disposition(),
-                size=size,
-            )
-        )
-        if part.is_multipart() and isinstance(payload, list):
-            for index, child in enumerate(payload, start=1):
-                walk(child, f"{path}.{index}" if path else str(index))
 
-    walk(root, "")
-    return parts
+async def mime_structures(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[MimePart]]:
+    """The MIME tree of each message ([] for an unknown id). One message at a time, each
+    raw message read, parsed and dropped before the next: a thread of 100 messages of
+    25 MB never holds more than one of them in memory."""
+    structures: list[list[MimePart]] = []
+    for message_id in ids:
+        [raw] = await raw_of_messages(session, [message_id])
+        structures.append(await structure_of(raw) if raw is not None else [])
+    return structures
 
 
 async def reprocess_message(session: AsyncSession, actor: Actor, message_id: uuid.UUID) -> Message:

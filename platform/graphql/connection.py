@@ -11,6 +11,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
 from compound.platform.graphql.context import context_of
+from compound.platform.graphql.cost import PAGE, list_size
 from compound.platform.records.paging import Page, check_page_size
 
 DEFAULT_PAGE_SIZE = 20
@@ -32,7 +33,7 @@ class Edge(Generic[Node]):
 
 @strawberry.type
 class Connection(Generic[Node]):
-    edges: list[Edge[Node]]
+    edges: list[Edge[Node]] = strawberry.field(metadata=list_size(PAGE))
     page_info: PageInfo
     total_count: int
 

@@ -1,4 +1,5 @@
-"""The per-request GraphQL context: one session, the caller's Actor, DataLoaders, a lock."""
+"""The per-request GraphQL context: one session, the caller's Actor, DataLoaders, a lock,
+and turns of the event loop (platform/graphql/turns.py) for what its reads bring back."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from compound.platform.auth.actor import Actor
 from compound.platform.config import Settings
 from compound.platform.errors import CompoundError, ValidationFailed
+from compound.platform.graphql.turns import TurnTakingLoader, turns
 from graphql import GraphQLError
 
 T = TypeVar("T")
@@ -30,19 +31,28 @@ class GraphQLContext:
     actor: Actor
     settings: Settings
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+    loaders: dict[str, TurnTakingLoader[Any, Any]] = field(default_factory=dict)
 
     async def run(self, operation: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run a read on the session; domain errors become GraphQL errors with their code."""
+        """Run a read on the session; domain errors become GraphQL errors with their code.
+        The rows come back in this request's next turn of the event loop."""
         async with self.lock:
             try:
-                return await operation(self.session)
+                result = await operation(self.session)
             except CompoundError as error:
                 raise graphql_error(error) from error
+        await turns().take(self)
+        return result
+
+    def forget_loaded(self) -> None:
+        """Drop the loaders and what they loaded, once the answer is built. Each loader's
+        function refers back to this context: left to the garbage collector, that cycle kept
+        every row of the request alive until a full collection, and made those slow."""
+        self.loaders.clear()
 
     def loader(
         self, name: str, batch: Callable[[AsyncSession, Sequence[K]], Awaitable[Sequence[T]]]
-    ) -> DataLoader[K, T]:
+    ) -> TurnTakingLoader[K, T]:
         """The request's DataLoader called `name`, created on first use."""
         existing = self.loaders.get(name)
         if existing is None:
@@ -51,7 +61,7 @@ class GraphQLContext:
                 async with self.lock:
                     return await batch(self.session, keys)
 
-            existing = DataLoader(load_fn=load)
+            existing = TurnTakingLoader(load, owner=self)
             self.loaders[name] = existing
         return existing
 

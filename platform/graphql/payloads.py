@@ -12,8 +12,12 @@ from strawberry.types import Info
 from compound.platform.auth.actor import Actor
 from compound.platform.errors import CompoundError
 from compound.platform.graphql.context import context_of
+from compound.platform.graphql.cost import list_size
 
 T = TypeVar("T")
+
+USER_ERRORS = list_size(1)
+"""Metadata of each payload's `userErrors`: `run_mutation` reports the one error that stopped it."""
 
 
 @strawberry.type(description="A problem with the input that the caller can fix.")

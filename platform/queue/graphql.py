@@ -14,7 +14,7 @@ from strawberry.types import Info
 from compound.platform.auth.actor import Actor
 from compound.platform.graphql.connection import Connection, connection_from_page, fetch_page
 from compound.platform.graphql.context import parse_id
-from compound.platform.graphql.payloads import UserError, run_mutation
+from compound.platform.graphql.payloads import USER_ERRORS, UserError, run_mutation
 from compound.platform.graphql.permissions import CanRead, CanWrite
 from compound.platform.queue import service
 from compound.platform.queue.models import Job, JobState
@@ -62,7 +62,7 @@ class JobType:
 @strawberry.type
 class JobPayload:
     job: JobType | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type

@@ -20,10 +20,18 @@ from compound.platform.graphql.connection import (
     total_count_requested,
 )
 from compound.platform.graphql.context import context_of, parse_id
-from compound.platform.graphql.payloads import UserError, run_mutation
+from compound.platform.graphql.cost import capped_list
+from compound.platform.graphql.payloads import USER_ERRORS, UserError, run_mutation
 from compound.platform.graphql.permissions import CanRead, CanWrite
-from compound.platform.records import companies, lookups, notes, people, search, tasks
+from compound.platform.records import companies, listed, lookups, notes, people, search, tasks
 from compound.platform.records import models as rows
+from compound.platform.records.listed import (
+    NOTES_LISTED,
+    PEOPLE_LISTED,
+    PROVENANCE_LISTED,
+    TASKS_LISTED,
+    TIMELINE_LISTED,
+)
 from compound.platform.records.lookups import RecordView
 from compound.platform.records.paging import RecordOrder, check_page_size
 from compound.platform.sentinel import UNSET as SERVICE_UNSET
@@ -103,14 +111,17 @@ class ProvenanceType:
         )
 
 
-PROVENANCE_DESCRIPTION = "What agents wrote on this record and on what grounds, newest first."
+PROVENANCE_DESCRIPTION = (
+    f"What agents wrote on this record and on what grounds, newest first (at most "
+    f"{PROVENANCE_LISTED})."
+)
 
 
 async def record_provenance(
     info: Info[Any, Any], subject_type: str, record_id: strawberry.ID
 ) -> list[ProvenanceType]:
     async def batch(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[RecordView]]:
-        return await lookups.provenance_of(session, subject_type, ids)
+        return await listed.provenance(session, subject_type, ids)
 
     loader = context_of(info).loader(f"provenance_of_{subject_type}", batch)
     return [ProvenanceType.of(row) for row in await loader.load(uuid.UUID(record_id))]
@@ -138,41 +149,36 @@ class CompanyType:
             updated_at=row.updated_at,
         )
 
-    @strawberry.field(description="People who work at this company, by name.")
+    @capped_list(PEOPLE_LISTED, f"Its people by name, the first {PEOPLE_LISTED} (all: `people`).")
     async def people(self, info: Info[Any, Any]) -> list[PersonType]:
-        loader = context_of(info).loader("people_of_company", lookups.people_of_companies)
+        loader = context_of(info).loader("people_of_company", listed.company_people)
         return [PersonType.of(row) for row in await loader.load(uuid.UUID(self.id))]
 
-    @strawberry.field(description="Notes attached to this company, oldest first.")
+    @capped_list(
+        NOTES_LISTED, f"Notes attached to this company, oldest first (the newest {NOTES_LISTED})."
+    )
     async def notes(self, info: Info[Any, Any]) -> list[NoteType]:
-        loader = context_of(info).loader("notes_of_company", lookups.notes_of_companies)
+        loader = context_of(info).loader("notes_of_company", listed.company_notes)
         return [NoteType.of(row) for row in await loader.load(uuid.UUID(self.id))]
 
-    @strawberry.field(description="Tasks linked to this company, oldest first.")
+    @capped_list(
+        TASKS_LISTED, f"Tasks linked to this company, oldest first (the newest {TASKS_LISTED})."
+    )
     async def tasks(self, info: Info[Any, Any]) -> list[TaskType]:
-        loader = context_of(info).loader("tasks_of_company", lookups.tasks_of_companies)
+        loader = context_of(info).loader("tasks_of_company", listed.company_tasks)
         return [TaskType.of(row) for row in await loader.load(uuid.UUID(self.id))]
 
-    @strawberry.field(description="What happened to this company and its people, newest first.")
+    @capped_list(
+        TIMELINE_LISTED,
+        f"What happened to this company and its people, newest first (at most {TIMELINE_LISTED}).",
+    )
     async def timeline(self, info: Info[Any, Any]) -> list[ActivityType]:
-        loader = context_of(info).loader("timeline_of_company", _company_timelines)
+        loader = context_of(info).loader("timeline_of_company", listed.company_timelines)
         return [ActivityType.of(row) for row in await loader.load(uuid.UUID(self.id))]
 
-    @strawberry.field(description=PROVENANCE_DESCRIPTION)
+    @capped_list(PROVENANCE_LISTED, PROVENANCE_DESCRIPTION)
     async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
         return await record_provenance(info, "company", self.id)
-
-
-async def _company_timelines(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
-) -> list[list[rows.Activity]]:
-    return await lookups.timeline_of(session, "company_id", ids)
-
-
-async def _person_timelines(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
-) -> list[list[rows.Activity]]:
-    return await lookups.timeline_of(session, "person_id", ids)
 
 
 @strawberry.type(name="Person")
@@ -204,22 +210,22 @@ class PersonType:
     async def company(self, info: Info[Any, Any]) -> CompanyType | None:
         return await company_of(info, self.company_id)
 
-    @strawberry.field
+    @capped_list(NOTES_LISTED, f"Oldest first (the newest {NOTES_LISTED}).")
     async def notes(self, info: Info[Any, Any]) -> list[NoteType]:
-        loader = context_of(info).loader("notes_of_person", lookups.notes_of_people)
+        loader = context_of(info).loader("notes_of_person", listed.person_notes)
         return [NoteType.of(row) for row in await loader.load(uuid.UUID(self.id))]
 
-    @strawberry.field
+    @capped_list(TASKS_LISTED, f"Oldest first (the newest {TASKS_LISTED}).")
     async def tasks(self, info: Info[Any, Any]) -> list[TaskType]:
-        loader = context_of(info).loader("tasks_of_person", lookups.tasks_of_people)
+        loader = context_of(info).loader("tasks_of_person", listed.person_tasks)
         return [TaskType.of(row) for row in await loader.load(uuid.UUID(self.id))]
 
-    @strawberry.field
+    @capped_list(TIMELINE_LISTED, f"Newest first (at most {TIMELINE_LISTED}).")
     async def timeline(self, info: Info[Any, Any]) -> list[ActivityType]:
-        loader = context_of(info).loader("timeline_of_person", _person_timelines)
+        loader = context_of(info).loader("timeline_of_person", listed.person_timelines)
         return [ActivityType.of(row) for row in await loader.load(uuid.UUID(self.id))]
 
-    @strawberry.field(description=PROVENANCE_DESCRIPTION)
+    @capped_list(PROVENANCE_LISTED, PROVENANCE_DESCRIPTION)
     async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
         return await record_provenance(info, "person", self.id)
 
@@ -271,7 +277,7 @@ class NoteType:
     async def person(self, info: Info[Any, Any]) -> PersonType | None:
         return await _person_of(info, self.person_id)
 
-    @strawberry.field(description=PROVENANCE_DESCRIPTION)
+    @capped_list(PROVENANCE_LISTED, PROVENANCE_DESCRIPTION)
     async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
         return await record_provenance(info, "note", self.id)
 
@@ -323,7 +329,7 @@ class TaskType:
     async def person(self, info: Info[Any, Any]) -> PersonType | None:
         return await _person_of(info, self.person_id)
 
-    @strawberry.field(description=PROVENANCE_DESCRIPTION)
+    @capped_list(PROVENANCE_LISTED, PROVENANCE_DESCRIPTION)
     async def provenance(self, info: Info[Any, Any]) -> list[ProvenanceType]:
         return await record_provenance(info, "task", self.id)
 
@@ -457,31 +463,31 @@ class UpdateTaskInput:
 @strawberry.type
 class CompanyPayload:
     company: CompanyType | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type
 class DeleteCompanyPayload:
     deleted_id: strawberry.ID | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type
 class PersonPayload:
     person: PersonType | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type
 class NotePayload:
     note: NoteType | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type
 class TaskPayload:
     task: TaskType | None
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 # --- queries ------------------------------------------------------------------------

@@ -27,6 +27,19 @@ from compound.platform.records.models import (
 RecordView: TypeAlias = Any
 MAX_TIMELINE = 200
 MAX_PROVENANCE = 200
+# Rows are read from the server this many at a time: converting thousands of rows at once
+# held the event loop for a tenth of a second and more; between two slices it serves the
+# other requests.
+FETCH_ROWS = 500
+
+
+async def fetch_all(session: AsyncSession, statement: Any) -> list[Any]:
+    """The statement's rows, read in slices of FETCH_ROWS (a server-side cursor)."""
+    rows: list[Any] = []
+    result = await session.stream(statement)
+    async for partition in result.partitions(FETCH_ROWS):
+        rows.extend(partition)
+    return rows
 
 
 def view_columns(model: type[SQLModel]) -> list[Any]:
@@ -48,7 +61,7 @@ async def by_ids(
 ) -> list[RecordView | None]:
     """Rows of `model` in the order of `ids` (None where missing)."""
     column: Any = model.id  # type: ignore[attr-defined]
-    rows = (await session.execute(select_view(model).where(column.in_(set(ids))))).all()
+    rows = await fetch_all(session, select_view(model).where(column.in_(set(ids))))
     found = {row.id: row for row in rows}
     return [found.get(record_id) for record_id in ids]
 
@@ -60,14 +73,36 @@ async def grouped_by(
     keys: Sequence[uuid.UUID],
     *,
     order_by: str | Sequence[str] = "created_at",
+    limit: int | None = None,
+    keep_last: bool = False,
 ) -> list[list[RecordView]]:
-    """For each key, the rows of `model` whose `column_name` equals it (one query for all keys)."""
+    """For each key, the rows of `model` whose `column_name` equals it (one query for all keys),
+    in `order_by` order; with `limit`, at most that many per key: the first ones, or with
+    `keep_last` the last ones (still in `order_by` order)."""
     column: Any = getattr(model, column_name)
     names = [order_by] if isinstance(order_by, str) else list(order_by)
     order: list[Any] = [getattr(model, name) for name in names]
-    statement = select_view(model).where(column.in_(set(keys))).order_by(*order)
+    if limit is None:
+        statement = select_view(model).where(column.in_(set(keys))).order_by(*order)
+    else:
+        # Ranked inside the database, as the timeline: a key with a million rows costs
+        # `limit` of them, not all.
+        rank_order = [item.desc() for item in order] if keep_last else order
+        ranked = (
+            select(
+                *view_columns(model),
+                func.row_number().over(partition_by=column, order_by=rank_order).label("rank"),
+            )
+            .where(column.in_(set(keys)))
+            .subquery()
+        )
+        statement = (
+            select(*(ranked.c[item.name] for item in view_columns(model)))
+            .where(ranked.c.rank <= limit)
+            .order_by(*(ranked.c[name] for name in names))
+        )
     groups: dict[uuid.UUID, list[RecordView]] = defaultdict(list)
-    for row in (await session.execute(statement)).all():
+    for row in await fetch_all(session, statement):
         groups[getattr(row, column_name)].append(row)
     return [groups.get(key, []) for key in keys]
 
@@ -95,33 +130,33 @@ async def tasks_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[
 
 
 async def people_of_companies(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, limit: int | None = None
 ) -> list[list[RecordView]]:
-    return await grouped_by(session, Person, "company_id", ids, order_by="name")
+    return await grouped_by(session, Person, "company_id", ids, order_by="name", limit=limit)
 
 
 async def notes_of_companies(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, limit: int | None = None
 ) -> list[list[RecordView]]:
-    return await grouped_by(session, Note, "company_id", ids)
+    return await grouped_by(session, Note, "company_id", ids, limit=limit, keep_last=True)
 
 
 async def notes_of_people(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, limit: int | None = None
 ) -> list[list[RecordView]]:
-    return await grouped_by(session, Note, "person_id", ids)
+    return await grouped_by(session, Note, "person_id", ids, limit=limit, keep_last=True)
 
 
 async def tasks_of_companies(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, limit: int | None = None
 ) -> list[list[RecordView]]:
-    return await grouped_by(session, Task, "company_id", ids)
+    return await grouped_by(session, Task, "company_id", ids, limit=limit, keep_last=True)
 
 
 async def tasks_of_people(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, limit: int | None = None
 ) -> list[list[RecordView]]:
-    return await grouped_by(session, Task, "person_id", ids)
+    return await grouped_by(session, Task, "person_id", ids, limit=limit, keep_last=True)
 
 
 async def emails_of_people(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[str]]:
@@ -156,7 +191,7 @@ async def provenance_of(
         .order_by(ranked.c.subject_id, ranked.c.created_at.desc(), ranked.c.field)
     )
     groups: dict[uuid.UUID, list[RecordView]] = defaultdict(list)
-    for row in (await session.execute(statement)).all():
+    for row in await fetch_all(session, statement):
         groups[row.subject_id].append(row)
     return [groups.get(key, []) for key in ids]
 
@@ -182,6 +217,6 @@ async def timeline_of(
         .order_by(ranked.c[column_name], ranked.c.occurred_at.desc())
     )
     groups: dict[uuid.UUID, list[RecordView]] = defaultdict(list)
-    for row in (await session.execute(statement)).all():
+    for row in await fetch_all(session, statement):
         groups[getattr(row, column_name)].append(row)
     return [groups.get(key, []) for key in ids]

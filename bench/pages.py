@@ -94,7 +94,11 @@ async def seed(url: str, tasks: int, items: int) -> tuple[str, uuid.UUID]:
     try:
         async with database.session() as session:
             await auth.create_user(
-                session, email="bench@pages.example", role="member", password=PASSWORD
+                session,
+                Actor.system("bench"),
+                email="bench@pages.example",
+                role="member",
+                password=PASSWORD,
             )
             for task in range(tasks):
                 run_id = uuid.uuid4()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from datetime import timedelta
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -43,12 +44,26 @@ def settings_of(request: Request[Any, Any, Any]) -> Settings:
 
 async def current_visitor(session: AsyncSession, request: Request[Any, Any, Any]) -> Visitor | None:
     """The signed-in person holding this request's cookie, or None."""
-    return await visitor(session, request.cookies.get(SESSION_COOKIE))
+    return await visitor(
+        session, request.cookies.get(SESSION_COOKIE), max_age=session_max_age(settings_of(request))
+    )
+
+
+def session_max_age(settings: Settings) -> timedelta:
+    """How long a browser session lasts from sign-in, however active (the app's settings)."""
+    return timedelta(days=settings.session_max_age_days)
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: `next` must never send someone elsewhere."""
+    """Only a path on this site: `next` must never send someone elsewhere. Whitespace and
+    control characters are refused too: browsers drop tabs and newlines from a Location,
+    so `/\t/evil.example` would become `//evil.example` on the way."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(
+        character.isspace() or ord(character) < 0x20 or ord(character) == 0x7F
+        for character in target
+    ):
         return "/"
     return target
 

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
+from psycopg.rows import dict_row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from compound.platform import migrations
@@ -24,11 +26,14 @@ from compound.platform.auth.actor import Actor
 from compound.platform.config import Settings, get_settings
 from compound.platform.database import Database
 from compound.platform.email.sink import start_sink
-from compound.platform.embedded_postgres import start_embedded_postgres
+from compound.platform.embedded_postgres import libpq_url, start_embedded_postgres
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The suite tries hundreds of wrong passwords on purpose, in this process and in the servers
+# it starts; the per-process budget (default 60 a minute) is tested where it is the point.
+os.environ.setdefault("COMPOUND_PASSWORD_FAILURES_PER_MINUTE", "100000")
 
 
 @dataclass(frozen=True)
@@ -133,29 +138,20 @@ class Tokens:
 @pytest.fixture
 async def tokens(session: AsyncSession) -> Tokens:
     """One user per role and tokens of each kind, inside the test's transaction."""
+    setup = Actor.system("tests")
     for role in ("admin", "member", "viewer"):
         await auth.create_user(
-            session, email=f"{role}@tests.example", role=role, password="password123"
+            session, setup, email=f"{role}@tests.example", role=role, password="password123"
         )
-    admin = (
-        await auth.create_token(session, user_email="admin@tests.example", scopes=["read", "write"])
-    )[1]
-    member = (
-        await auth.create_token(
-            session, user_email="member@tests.example", scopes=["read", "write"]
-        )
-    )[1]
-    viewer = (
-        await auth.create_token(
-            session, user_email="viewer@tests.example", scopes=["read", "write"]
-        )
-    )[1]
-    read_only = (
-        await auth.create_token(session, user_email="member@tests.example", scopes=["read"])
-    )[1]
-    ingest_only = (
-        await auth.create_token(session, user_email="admin@tests.example", scopes=["ingest"])
-    )[1]
+
+    async def token_of(email: str, scopes: list[str]) -> str:
+        return (await auth.create_token(session, setup, user_email=email, scopes=scopes))[1]
+
+    admin = await token_of("admin@tests.example", ["read", "write"])
+    member = await token_of("member@tests.example", ["read", "write"])
+    viewer = await token_of("viewer@tests.example", ["read", "write"])
+    read_only = await token_of("member@tests.example", ["read"])
+    ingest_only = await token_of("admin@tests.example", ["ingest"])
     await session.commit()
     return Tokens(
         admin=admin, member=member, viewer=viewer, read_only=read_only, ingest_only=ingest_only
@@ -228,7 +224,12 @@ class LiveServer:
     database_url: str
     env: dict[str, str]
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, check: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """`compound ARGS` on this server's database; `stdin` is its input (a password
+        with --password-stdin: never on the command line). Never the terminal's: a command
+        that could prompt must not wait for someone at the keyboard."""
         return subprocess.run(
             compound_command(*args),
             env=self.env,
@@ -237,7 +238,28 @@ class LiveServer:
             timeout=120,
             check=check,
             cwd=REPOSITORY_ROOT,
+            input=stdin or "",
         )
+
+    def query(self, sql: str, *params: Any) -> list[dict[str, Any]]:
+        """Rows of this server's database, read beside it (as a dict per row)."""
+        with psycopg.connect(
+            libpq_url(self.database_url), autocommit=True, row_factory=dict_row
+        ) as connection:
+            return connection.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+    def graphql(self, token: str, document: str, **variables: Any) -> Any:
+        """`data` of a GraphQL request over real HTTP; fails on an HTTP or GraphQL error."""
+        response = httpx.post(
+            f"{self.url}/graphql",
+            json={"query": document, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]
 
 
 @pytest.fixture(scope="session")

@@ -73,6 +73,18 @@ class Actor:
     def system(cls, name: str) -> Actor:
         return cls(label=f"system:{name}", scopes=frozenset({"read", "write", "ingest"}))
 
+    @property
+    def is_system(self) -> bool:
+        """Compound itself (the CLI, a job, the seed): no person, token or agent behind it.
+        Only our own code makes one; nothing a request or a message carries turns into it."""
+        return (
+            self.label.startswith("system:")
+            and self.user_id is None
+            and self.token_id is None
+            and self.role is None
+            and self.provenance is None
+        )
+
     def citing(
         self, *, source: Mapping[str, Any] | None = None, confidence: float | None = None
     ) -> Actor:

@@ -51,8 +51,8 @@ def new_member(live_server: LiveServer, name: str) -> str:
     """A member with PASSWORD in the live server's database; returns their email."""
     email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
     live_server.cli(
-        "user", "create", "--email", email, "--password", PASSWORD, "--role", "member",
-        "--name", name,
+        "user", "create", "--email", email, "--password-stdin", "--role", "member",
+        "--name", name, stdin=PASSWORD,
     )  # fmt: skip
     return email
 

@@ -119,7 +119,9 @@ def test_a_viewer_reads_the_inbox_but_has_nothing_to_approve_with(
     browser: Browser, live_server: LiveServer
 ) -> None:
     email = f"e2e-viewer-{uuid.uuid4().hex[:8]}@example.com"
-    live_server.cli("user", "create", "--email", email, "--password", PASSWORD, "--role", "viewer")
+    live_server.cli(
+        "user", "create", "--email", email, "--password-stdin", "--role", "viewer", stdin=PASSWORD
+    )
 
     async def make() -> InboxItem:
         database = Database.connect(live_server.database_url, pool_size=1)

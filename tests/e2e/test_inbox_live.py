@@ -73,8 +73,8 @@ def test_an_emailed_list_fills_the_ledger_live_and_decisions_resume_the_runs(
     # A colleague: an account on an internal domain, authenticated by SMTP AUTH.
     sender = f"ana-{tag}@compound.localhost"
     live_server.cli(
-        "user", "create", "--email", sender, "--password", PASSWORD, "--role", "member",
-        "--name", "Ana Forwarder",
+        "user", "create", "--email", sender, "--password-stdin", "--role", "member",
+        "--name", "Ana Forwarder", stdin=PASSWORD,
     )  # fmt: skip
     _crm_knows_harborline_and_two_acmes(live_server, tag)
     page = browser.new_page(viewport={"width": 1280, "height": 800})

@@ -16,8 +16,9 @@ from tests.conftest import LiveServer
 def test_token_create_prints_the_token_once_on_the_last_line(live_server: LiveServer) -> None:
     email = f"cli-{uuid.uuid4().hex[:8]}@example.com"
     created = live_server.cli(
-        "user", "create", "--email", email, "--password", "long enough", "--role", "viewer"
-    )
+        "user", "create", "--email", email, "--password-stdin", "--role", "viewer",
+        stdin="long enough\n",
+    )  # fmt: skip
     assert f"created viewer {email}" in created.stdout
     result = live_server.cli("token", "create", "--user", email.upper(), "--scopes", "read, ingest")
     lines = result.stdout.strip().splitlines()

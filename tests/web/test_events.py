@@ -123,7 +123,14 @@ async def signed_in_cookie(live_server: LiveServer, client: httpx.AsyncClient) -
     """Signs a new member in on the running server, leaving the session cookie in `client`."""
     email = f"events-{uuid.uuid4().hex[:8]}@example.com"
     live_server.cli(
-        "user", "create", "--email", email, "--password", "pw-events-1", "--role", "member"
+        "user",
+        "create",
+        "--email",
+        email,
+        "--password-stdin",
+        "--role",
+        "member",
+        stdin="pw-events-1",
     )
     form = await client.get("/sign-in")
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)

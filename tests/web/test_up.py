@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import smtplib
+import stat
 import subprocess
 import tempfile
 import time
@@ -247,6 +248,10 @@ def test_up_serves_demo_data_and_a_second_run_reuses_it(data_dir: Path) -> None:
         assert_the_worker_runs_the_triage_agent(port, token)
         password = re.search(r"password:\s+(\S+)", output)
         assert password, output
+        # The demo admin's password file is readable by its owner alone (issue 13).
+        credentials = data_dir / "demo-admin.txt"
+        assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+        assert credentials.read_text().split() == ["admin@compound.localhost", password.group(1)]
         assert_mail_is_received_routed_and_acknowledged(
             port, token, smtp_port, password.group(1), data_dir / "outbox"
         )

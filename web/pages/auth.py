@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
+from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -21,6 +23,7 @@ from compound.platform.pages import (
     database_of,
     message_page,
     safe_next,
+    session_max_age,
     settings_of,
 )
 
@@ -49,9 +52,13 @@ def _sign_in_page(
     email: str = "",
     error: str | None = None,
     status_code: int = 200,
+    retry_after: timedelta | None = None,
 ) -> Template:
     token = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
     return Template(
+        headers=(
+            {"Retry-After": str(math.ceil(retry_after.total_seconds()))} if retry_after else None
+        ),
         template_name="sign_in.html",
         context={
             "next": next_path,
@@ -110,16 +117,23 @@ async def sign_in_submit(request: Request[Any, Any, Any]) -> Response[Any]:
             error="enter your email and password",
             status_code=400,
         )
-    error: str | None = None
+    refused: SignInRefused | None = None
     # Committed whether or not it succeeds: a refusal records the failure (the lock-out).
     async with database_of(request).session() as session:
         try:
-            signed = await sign_in(session, email, password)
-        except SignInRefused as refused:
-            error = refused.message
-    if error is not None:
+            signed = await sign_in(
+                session, email, password, max_age=session_max_age(settings_of(request))
+            )
+        except SignInRefused as refusal:
+            refused = refusal
+    if refused is not None:
         return _sign_in_page(
-            request, next_path=next_path, email=email, error=error, status_code=401
+            request,
+            next_path=next_path,
+            email=email,
+            error=refused.message,
+            status_code=401 if refused.retry_after is None else 429,
+            retry_after=refused.retry_after,
         )
     return Redirect(
         next_path,
@@ -133,7 +147,7 @@ async def sign_out_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     form = await request.form()
     secret = request.cookies.get(SESSION_COOKIE)
     async with database_of(request).session() as session:
-        signed_in = await visitor(session, secret)
+        signed_in = await visitor(session, secret, max_age=session_max_age(settings_of(request)))
         if signed_in is not None:
             refusal = csrf_refusal(signed_in, str(form.get("csrf") or ""))
             if refusal is not None:

@@ -26,7 +26,11 @@ from tests.agent_driver import drive
 
 async def demo_admin(session: AsyncSession) -> Actor:
     admin = await auth.create_user(
-        session, email="demo-admin@tests.example", role="admin", name="Demo Admin"
+        session,
+        Actor.system("tests"),
+        email="demo-admin@tests.example",
+        role="admin",
+        name="Demo Admin",
     )
     return auth.actor_for_user(admin)
 

@@ -13,14 +13,17 @@ from sqlmodel import col
 
 from compound.platform.auth import service as auth
 from compound.platform.auth import sessions
+from compound.platform.auth.actor import Actor
 from compound.platform.auth.models import WebSession
 from compound.platform.auth.service import hash_token
 from compound.platform.clock import utcnow
 
+SETUP = Actor.system("tests")
+
 
 async def person(session: AsyncSession, role: str = "member") -> str:
     email = f"sign-in-{uuid.uuid4().hex[:8]}@tests.example"
-    await auth.create_user(session, email=email, role=role, password="correct horse")
+    await auth.create_user(session, SETUP, email=email, role=role, password="correct horse")
     return email
 
 
@@ -95,3 +98,38 @@ async def test_expired_unknown_and_hostile_cookies_are_nobody(session: AsyncSess
     assert remaining.first() is None
     for cookie in (None, "", "nope", "x" * 10_000, "\x00\x01"):
         assert await sessions.visitor(session, cookie) is None
+
+
+async def test_a_session_ends_at_its_absolute_lifetime_however_busy(
+    session: AsyncSession,
+) -> None:
+    email = await person(session)
+    signed = await sessions.sign_in(session, email, "correct horse", max_age=timedelta(hours=1))
+    stored = await session.get(WebSession, hash_token(signed.secret))
+    assert stored is not None
+    # Never given an idle expiry past its end, from the start.
+    assert stored.expires_at <= stored.created_at + timedelta(hours=1)
+    stored.created_at = utcnow() - timedelta(minutes=59)
+    stored.last_seen_at = utcnow() - timedelta(minutes=2)
+    await session.flush()
+    assert await sessions.visitor(session, signed.secret, max_age=timedelta(hours=1)) is not None
+    assert stored.expires_at <= stored.created_at + timedelta(hours=1)  # extended, capped
+    stored.created_at = utcnow() - timedelta(hours=1, seconds=1)
+    await session.flush()
+    assert await sessions.visitor(session, signed.secret, max_age=timedelta(hours=1)) is None
+    remaining = await session.execute(
+        select(WebSession).where(col(WebSession.token_hash) == hash_token(signed.secret))
+    )
+    assert remaining.first() is None  # deleted, not merely refused
+
+
+async def test_a_locked_address_is_refused_with_when_to_come_back(session: AsyncSession) -> None:
+    email = await person(session)
+    for _ in range(sessions.FAILURES_BEFORE_LOCK):
+        with pytest.raises(sessions.SignInRefused) as refused:
+            await sessions.sign_in(session, email, "wrong horse")
+        assert refused.value.retry_after is None
+    with pytest.raises(sessions.SignInRefused) as locked:
+        await sessions.sign_in(session, email, "correct horse")
+    assert locked.value.retry_after is not None
+    assert locked.value.retry_after > timedelta(minutes=14)

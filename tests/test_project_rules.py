@@ -43,3 +43,23 @@ def test_sqlalchemy_create_all_is_used_nowhere_but_tests() -> None:
                 if isinstance(node, ast.Attribute) and node.attr == "create_all":
                     offenders.append(str(path.relative_to(REPOSITORY_ROOT)))
     assert offenders == [], "tables come from Alembic migrations only"
+
+
+def test_modules_agents_and_web_read_the_web_only_through_the_platform_fetcher() -> None:
+    # compound.platform.web_fetch checks and pins every address it connects to; an HTTP
+    # client used directly would resolve the host again (DNS rebinding, issue 13 finding 6).
+    clients = {"httpx", "httpcore", "aiohttp", "requests", "urllib3", "urllib.request"}
+    offenders = []
+    for layer in ("agents", "web", "modules"):
+        for path in (REPOSITORY_ROOT / layer).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = (
+                    [alias.name for alias in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
+                if any(name in clients or name.split(".")[0] in clients for name in names):
+                    offenders.append(str(path.relative_to(REPOSITORY_ROOT)))
+    assert offenders == [], "read web pages with compound.platform.web_fetch.WebFetcher"

@@ -1,6 +1,7 @@
 """Finding a company's website when an email names the company without one: a local company
-directory (offline), the web over HTTP (guessed domains, home pages read and checked), or
-nothing at all, chosen by `COMPOUND_LEADS_LOOKUP`.
+directory (offline), the web over HTTP (guessed domains, home pages read through the
+platform's web fetcher, `compound.platform.web_fetch`, and checked), or nothing at all,
+chosen by `COMPOUND_LEADS_LOOKUP`.
 
 Web pages are untrusted input: this file only extracts short, cleaned strings from them
 (title, description) and never acts on what a page says."""
@@ -8,15 +9,11 @@ Web pages are untrusted input: this file only extracts short, cleaned strings fr
 from __future__ import annotations
 
 import asyncio
-import codecs
 import csv
 import io
-import ipaddress
 import json
 import re
-import socket
 import unicodedata
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -24,13 +21,20 @@ from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
-import httpx
 import structlog
 from rapidfuzz import fuzz
 
 from compound.platform.config import Settings
 from compound.platform.errors import ValidationFailed
 from compound.platform.normalize import LEGAL_SUFFIXES, company_name_key, normalize_domain
+from compound.platform.web_fetch import (
+    AddressPolicy,
+    ContentRefused,
+    Resolver,
+    WebFetcher,
+    WebFetchError,
+    system_resolver,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -644,41 +648,29 @@ class _Page:
     cut: bool
 
 
-def _is_private_name(host: str) -> bool:
-    host = host.rstrip(".").casefold()
-    return (
-        "." not in host
-        or host == "localhost"
-        or host.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa", ".arpa"))
-    )
-
-
-def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
-
-
 class HttpLookup:
-    """Guesses domains from the name, reads each home page over HTTP and keeps the first
-    whose title names the company and that is not a parked domain."""
+    """Guesses domains from the name, reads each home page over HTTP (through the platform's
+    web fetcher: public addresses only, each one pinned) and keeps the first whose title
+    names the company and that is not a parked domain."""
 
     name = "http"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        resolver: Resolver = system_resolver,
+        policy: AddressPolicy | None = None,
+    ) -> None:
         self.template = settings.leads_http_url_template
         self.timeout = settings.leads_http_timeout_seconds
         self.max_bytes = settings.leads_http_max_bytes
         self.top_level_domains = list(settings.leads_http_tlds)
+        self.resolver = resolver  # the fetcher's; tests hand in their own, and a policy
         # A template pointing at a private host (a test server, an internal mirror) may
         # be fetched and redirected within; every other private host stays refused.
-        template_host = urlsplit(self.template.replace("{domain}", "example.com")).netloc
-        hostname = urlsplit(self.template.replace("{domain}", "example.com")).hostname or ""
-        self._trusted_netloc = (
-            template_host.casefold()
-            if _ip_literal(hostname) is not None or _is_private_name(hostname)
-            else None
+        self.policy = (policy or AddressPolicy()).trusting_configured(
+            self.template.replace("{domain}", "example.com")
         )
 
     async def find_website(self, name: str, *, context: str = "") -> LookupResult:
@@ -687,11 +679,11 @@ class HttpLookup:
             return LookupResult(None, [f"{_quote(name)} gives no domain to try"])
         tried: list[str] = []
         semaphore = asyncio.Semaphore(CONCURRENT_FETCHES)
-        async with self._client() as client:
+        async with self._fetcher() as fetcher:
 
             async def attempt(domain: str) -> Website | str:
                 async with semaphore:
-                    return await self._judge(client, domain, name)
+                    return await self._judge(fetcher, domain, name)
 
             tasks = [asyncio.create_task(attempt(domain)) for domain in domains]
             try:
@@ -714,9 +706,9 @@ class HttpLookup:
             normalized = normalize_domain(domain)
         except ValidationFailed:
             return None
-        async with self._client() as client:
+        async with self._fetcher() as fetcher:
             try:
-                page = await self._fetch(client, normalized)
+                page = await self._fetch(fetcher, normalized)
             except _Refused:
                 return None
             except Exception:  # an unreadable site is "unknown", never an error
@@ -730,18 +722,15 @@ class HttpLookup:
             source=page.url,
         )
 
-    def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            timeout=httpx.Timeout(self.timeout),
-            follow_redirects=False,
-            headers={
-                "User-Agent": USER_AGENT,
-                "Accept": "text/html,application/xhtml+xml;q=0.9",
-                # Compressed bodies are inflated here, bounded by max_bytes.
-                "Accept-Encoding": "gzip, deflate",
-            },
-            # A private template host (tests, an internal mirror) is never proxied.
-            trust_env=self._trusted_netloc is None,
+    def _fetcher(self) -> WebFetcher:
+        return WebFetcher(
+            policy=self.policy,
+            resolver=self.resolver,
+            timeout=self.timeout,
+            max_bytes=self.max_bytes,
+            max_redirects=MAX_REDIRECTS,
+            user_agent=USER_AGENT,
+            accept="text/html,application/xhtml+xml;q=0.9",
         )
 
     def _domain_of(self, page: _Page, asked: str) -> str:
@@ -752,10 +741,10 @@ class HttpLookup:
         except ValidationFailed:
             return asked
 
-    async def _judge(self, client: httpx.AsyncClient, domain: str, name: str) -> Website | str:
+    async def _judge(self, fetcher: WebFetcher, domain: str, name: str) -> Website | str:
         """The site at `domain` if it is the company's, else why not (never raises)."""
         try:
-            page = await self._fetch(client, domain)
+            page = await self._fetch(fetcher, domain)
         except _Refused as refused:
             return str(refused)
         except Exception as error:  # a candidate never breaks the research run
@@ -782,141 +771,27 @@ class HttpLookup:
             source=page.url,
         )
 
-    async def _fetch(self, client: httpx.AsyncClient, domain: str) -> _Page:
+    async def _fetch(self, fetcher: WebFetcher, domain: str) -> _Page:
+        url = self.template.replace("{domain}", domain)
         try:
-            async with asyncio.timeout(self.timeout):
-                return await self._follow(client, domain)
-        except TimeoutError:
-            raise _Refused(f"timed out after {self.timeout:g} s") from None
-        except httpx.TimeoutException:
-            raise _Refused(f"timed out after {self.timeout:g} s") from None
-        except httpx.TooManyRedirects:
-            raise _Refused("too many redirects") from None
-        except httpx.ConnectError as error:
-            raise _Refused(f"could not connect ({_short_reason(error)})") from None
-        except httpx.HTTPError as error:
-            raise _Refused(f"HTTP failure ({type(error).__name__})") from None
-        except OSError as error:
-            raise _Refused(f"could not connect ({_short_reason(error)})") from None
-
-    async def _follow(self, client: httpx.AsyncClient, domain: str) -> _Page:
-        url = httpx.URL(self.template.replace("{domain}", domain))
-        first_host = url.netloc.decode("ascii").casefold()
-        await self._check_host(url, redirected=False)
-        for redirects in range(MAX_REDIRECTS + 1):
-            async with client.stream("GET", url) as response:
-                if response.is_redirect:
-                    if redirects == MAX_REDIRECTS:
-                        raise _Refused(f"more than {MAX_REDIRECTS} redirects")
-                    location = response.headers.get("location", "")
-                    try:
-                        url = response.url.join(location)
-                    except httpx.InvalidURL:
-                        raise _Refused("redirect to an invalid address") from None
-                    await self._check_host(url, redirected=True)
-                    continue
-                if response.status_code >= 400:
-                    raise _Refused(f"HTTP {response.status_code}")
-                if response.status_code != 200:
-                    raise _Refused(f"HTTP {response.status_code} (no page)")
-                media_type = (
-                    response.headers.get("content-type", "").split(";")[0].strip().casefold()
-                )
-                if media_type != "text/html":
-                    raise _Refused(f"not an HTML page ({clean_text(media_type, 60) or 'no type'})")
-                body, cut = await self._read(response)
-                html = _decode(body, response.charset_encoding)
-                facts = await asyncio.to_thread(read_page, html)
-                final_host = url.netloc.decode("ascii").casefold()
-                return _Page(
-                    url=str(url),
-                    host_moved=final_host != first_host,
-                    final_host=url.host,
-                    facts=facts,
-                    cut=cut,
-                )
-        raise _Refused(f"more than {MAX_REDIRECTS} redirects")  # pragma: no cover
-
-    async def _read(self, response: httpx.Response) -> tuple[bytes, bool]:
-        """At most max_bytes of the (inflated) body, and whether there was more."""
-        encoding = response.headers.get("content-encoding", "identity").strip().casefold()
-        inflater: zlib._Decompress | None = None
-        if encoding in {"gzip", "x-gzip", "deflate"}:
-            inflater = zlib.decompressobj(wbits=47)  # gzip or zlib header, detected
-        elif encoding not in {"", "identity"}:
-            raise _Refused(f"unsupported content encoding {clean_text(encoding, 30)!r}")
-        body = bytearray()
-        try:
-            async for chunk in response.aiter_raw():
-                remaining = self.max_bytes - len(body)
-                if inflater is not None:
-                    body += inflater.decompress(inflater.unconsumed_tail + chunk, remaining)
-                    if inflater.unconsumed_tail:
-                        return bytes(body), True
-                else:
-                    body += chunk[:remaining]
-                if len(body) >= self.max_bytes:
-                    return bytes(body[: self.max_bytes]), True
-        except zlib.error:
-            raise _Refused(f"body is not valid {encoding}") from None
-        return bytes(body), False
-
-    async def _check_host(self, url: httpx.URL, *, redirected: bool) -> None:
-        """Refuses addresses off the public web: other schemes, IP literals, local names
-        and names that resolve to private addresses (the template's own host excepted)."""
-        what = "redirect to" if redirected else "address"
-        if url.scheme not in {"http", "https"}:
-            raise _Refused(f"{what} a {clean_text(url.scheme, 20)!r} URL refused")
-        host = url.host
-        if self._trusted_netloc is not None and (
-            url.netloc.decode("ascii").casefold() == self._trusted_netloc
-        ):
-            return
-        shown = clean_text(host, 80)
-        if _ip_literal(host) is not None or _is_private_name(host):
-            raise _Refused(f"{what} {shown} refused (not a public host)")
-        try:
-            addresses = await asyncio.get_running_loop().getaddrinfo(
-                host, url.port or (443 if url.scheme == "https" else 80), type=socket.SOCK_STREAM
-            )
-        except (socket.gaierror, UnicodeError):
-            raise _Refused(
-                "no such host" if not redirected else f"{what} {shown}: no such host"
-            ) from None
-        for *_, address in addresses:
-            ip = ipaddress.ip_address(str(address[0]).split("%", 1)[0])
-            if not ip.is_global:
-                raise _Refused(f"{what} {shown} refused (resolves to a private address)")
+            page = await fetcher.fetch(url, media_types={"text/html"})
+        except ContentRefused as refused:
+            shown = clean_text(refused.media_type, 60) or "no type"
+            raise _Refused(f"not an HTML page ({shown})") from None
+        except WebFetchError as error:
+            raise _Refused(error.message) from None
+        facts = await asyncio.to_thread(read_page, page.text())
+        first, final = urlsplit(url), urlsplit(page.url)
+        return _Page(
+            url=page.url,
+            host_moved=final.netloc.casefold() != first.netloc.casefold(),
+            final_host=final.hostname or "",
+            facts=facts,
+            cut=page.truncated,
+        )
 
 
 def _is_bare_domain(title: str, domain: str) -> bool:
     """A title that is only the domain name ("foolabs.io") is what parking pages show."""
     text = title.strip().casefold()
     return text in {domain, f"www.{domain}"}
-
-
-def _short_reason(error: Exception) -> str:
-    text = str(error) or type(error).__name__
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return "no such host"
-    return clean_text(text, 80)
-
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([a-zA-Z0-9_.:-]{1,40})""", re.I)
-
-
-def _decode(body: bytes, declared: str | None) -> str:
-    """The page's text in the charset it declares (header, then <meta>), else UTF-8."""
-    candidates = [declared]
-    found = _META_CHARSET.search(body[:4096])
-    if found:
-        candidates.append(found.group(1).decode("ascii"))
-    for charset in candidates:
-        if not charset:
-            continue
-        try:
-            codecs.lookup(charset)
-        except LookupError:
-            continue
-        return body.decode(charset, errors="replace")
-    return body.decode("utf-8", errors="replace")

@@ -31,7 +31,7 @@ def resolve_database_url(settings: Settings) -> str:
     workers) connect to the same server instead of each starting their own.
     """
     if settings.database_url:
-        return settings.database_url
+        return settings.database_url.get_secret_value()
     url = start_embedded_postgres(settings.pgdata_dir)
     os.environ["COMPOUND_DATABASE_URL"] = url
     return url

@@ -15,12 +15,19 @@ from email.errors import InvalidBase64LengthDefect, MessageDefect
 from email.generator import BytesGenerator
 from email.headerregistry import HeaderRegistry
 from email.message import Message
-from email.parser import BytesHeaderParser, BytesParser
+from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
 from io import BytesIO
 from typing import TypeVar
 
+from compound.platform.email.charsets import decode_single_byte, decode_text
 from compound.platform.email.html_text import html_to_text
+from compound.platform.email.part_limit import (
+    DEFAULT_MAX_PARTS,
+    count_parts,
+    parse_first_parts,
+    parts_left_out,
+)
 from compound.platform.errors import ValidationFailed
 
 
@@ -124,34 +131,6 @@ _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
 )
 _CAMEL_WORDS = re.compile(r"(?<!^)(?=[A-Z])")
-# Labels that mail software writes for a charset Python knows by another name, or where the
-# real-world encoding is a superset of the declared one (as browsers read them too).
-_CHARSET_ALIASES = {
-    "gb2312": "gbk",
-    "x-gbk": "gbk",
-    "ks_c_5601-1987": "cp949",
-    "euc-kr": "cp949",
-    "iso-8859-8-i": "iso-8859-8",
-    "shift_jis": "cp932",
-    "shift-jis": "cp932",
-    "sjis": "cp932",
-    "x-sjis": "cp932",
-    "ms_kanji": "cp932",
-    "windows-31j": "cp932",
-    "x-mac-roman": "mac_roman",
-    "unicode-1-1-utf-7": "utf-7",
-    "utf8": "utf-8",
-    "ansi_x3.4-1968": "ascii",
-    "iso-8859-1": "cp1252",
-    "iso8859-1": "cp1252",
-    "latin1": "cp1252",
-    "latin-1": "cp1252",
-    "us-ascii": "ascii",
-}
-# Codecs that are not a way of writing text: they would turn a body into something else.
-_REFUSED_CODECS = frozenset(
-    {"unicode_escape", "raw_unicode_escape", "idna", "punycode", "undefined", "mbcs", "oem"}
-)
 
 T = TypeVar("T")
 
@@ -164,6 +143,19 @@ class _Context:
     nul_removed: bool = False
     newline: str = "\n"
     """The message's own line ending, used when an enclosed message is written back."""
+    max_parts: int = DEFAULT_MAX_PARTS
+    parts_total: int | None = None
+    """Set when the message has more MIME parts than `max_parts`: at least this many."""
+
+    def parts_over(self, total: int) -> None:
+        self.parts_total = max(self.parts_total or 0, total)
+
+    def first_parts(self, raw: bytes) -> Message:
+        """`raw` parsed up to the cap on parts (the rest is left unread, in the raw message)."""
+        first = parse_first_parts(raw, self.max_parts, _PARSING_POLICY)
+        if first.cut:
+            self.parts_over(count_parts(raw, first.root))
+        return first.root
 
     def defect(self, text: str) -> None:
         text = _single_line(self.clean(text))[:500]
@@ -187,16 +179,24 @@ class _Context:
             return fallback
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
+def parse_message(raw: bytes, *, max_parts: int = DEFAULT_MAX_PARTS) -> ParsedMessage:
     """Parse `raw`; never raises for a damaged message (defects are listed instead), only
-    UnparseableMessage when nothing at all can be read."""
-    context = _Context()
+    UnparseableMessage when nothing at all can be read. Only its first `max_parts` MIME parts
+    are read; past them, a defect says how many there were."""
+    context = _Context(max_parts=max_parts)
     prepared = _prepare(raw, context)
+    problem: str | None = None
     try:
-        message: Message = BytesParser(policy=_PARSING_POLICY).parsebytes(prepared)
+        message: Message = context.first_parts(prepared)
+        if _deeper_than(message, MAX_NESTING):
+            # Walking it (or writing a part of it back) would exhaust the stack.
+            problem = f"nesting deeper than {MAX_NESTING}"
     except Exception as error:
+        problem = _describe(error)
+    if problem is not None:
         # The MIME structure defeated the parser (deep nesting): headers and body as text.
-        context.defect(f"MIME structure unreadable, body kept as text: {_describe(error)}")
+        context.defect(f"MIME structure unreadable, body kept as text: {problem}")
+        context.parts_total = None  # the body is kept whole, as text
         try:
             message = BytesHeaderParser(policy=_PARSING_POLICY).parsebytes(prepared)
         except Exception:
@@ -222,7 +222,7 @@ def _parse_after_leading_junk(prepared: bytes, context: _Context) -> Message:
         if number and _HEADER_LINE.match(line):
             context.defect(f"{number} unreadable lines before the headers skipped")
             try:
-                message: Message = BytesParser(policy=_PARSING_POLICY).parsebytes(prepared[offset:])
+                message: Message = context.first_parts(prepared[offset:])
             except Exception:
                 message = BytesHeaderParser(policy=_PARSING_POLICY).parsebytes(prepared[offset:])
             if message.keys():
@@ -341,6 +341,9 @@ def _read(message: Message, context: _Context) -> ParsedMessage:
 def _finish(parsed: ParsedMessage, context: _Context) -> ParsedMessage:
     if context.nul_removed:
         context.defect("NUL characters removed (a database cannot store them)")
+    if context.parts_total is not None:
+        # First, so that no list of defects cut short for display hides it.
+        context.defects.insert(0, parts_left_out(context.max_parts, context.parts_total))
     return replace(parsed, defects=tuple(context.defects))
 
 
@@ -413,7 +416,7 @@ def _eight_bit(value: str, name: str, context: _Context) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         context.defect(f"{name}: raw 8-bit text read as windows-1252")
-        return _decode_single_byte(data)
+        return decode_single_byte(data)
 
 
 def _subject(raw_value: str, context: _Context) -> str:
@@ -629,6 +632,9 @@ class _Body:
     attachments: list[ParsedAttachment] = field(default_factory=list)
     _texts: dict[int, str] = field(default_factory=dict)
     _content_types: dict[int, str] = field(default_factory=dict)
+    _walked: int = 0
+    """Parts walked so far; none past the context's `max_parts` (a boundary recovered below
+    parses more of the message than the parser did)."""
 
     def read(self, message: Message) -> None:
         # A single-part message is read as a multipart/mixed holding that one part.
@@ -649,6 +655,10 @@ class _Body:
         text_count = len(text) if text is not None else -1
         html_count = len(html) if html is not None else -1
         for index, part in enumerate(parts):
+            if self._walked >= self.context.max_parts:
+                self.context.parts_over(self._walked + len(parts) - index)
+                return
+            self._walked += 1
             content_type = self._content_type(part)
             maintype, _, subtype = content_type.partition("/")
             if maintype == "multipart" and isinstance(part.get_payload(), list):
@@ -668,6 +678,7 @@ class _Body:
                 )
                 continue
             if maintype == "multipart" and self._recover_boundary(part):
+                self._walked -= 1  # walked again below, as the multipart it turned out to be
                 self._walk(
                     [part],
                     multipart_type,
@@ -742,16 +753,21 @@ class _Body:
         boundary = found.group(1) or found.group(2)
         subtype = self._content_type(part).partition("/")[2] or "mixed"
         head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\n\n'
+        data = head.encode("ascii", "replace") + payload.encode("utf-8", "surrogateescape")
+        # As many parts as the cap leaves, this one (the recovered root) included.
+        budget = self.context.max_parts - self._walked + 1
         try:
-            recovered = BytesParser(policy=_PARSING_POLICY).parsebytes(
-                head.encode("ascii", "replace") + payload.encode("utf-8", "surrogateescape")
-            )
-            children = recovered.get_payload()
+            recovered = parse_first_parts(data, budget, _PARSING_POLICY)
+            children = recovered.root.get_payload()
             if not isinstance(children, list) or not children:
                 return False
+            if _deeper_than(recovered.root, MAX_NESTING):
+                return False  # hostile, as in parse_message: read as text
             part.set_payload(children)
         except Exception:
             return False
+        if recovered.cut:
+            self.context.parts_over(self._walked - 1 + count_parts(data, recovered.root))
         self.context.defect(f"multipart/{subtype} boundary read despite broken syntax")
         return True
 
@@ -827,7 +843,7 @@ class _Body:
             if charset is None and content_type == "text/html":
                 declared = _META_CHARSET.search(data[:4096])
                 charset = declared.group(1).decode("ascii", "replace") if declared else None
-            decoded = _decode_text(data, charset, f"{content_type} part", self.context)
+            decoded = decode_text(data, charset, f"{content_type} part", self.context.defect)
             self._texts[key] = self.context.clean(_normalize_lines(decoded))
         return self._texts[key]
 
@@ -905,80 +921,6 @@ def _lenient_base64(encoded: bytes) -> bytes:
         return encoded
 
 
-def _decode_text(data: bytes, charset: str | None, where: str, context: _Context) -> str:
-    label = (charset or "").strip().strip("\"'").lower()
-    if not label or label in ("ascii", "us-ascii", "ansi_x3.4-1968"):
-        if data.isascii():
-            return data.decode("ascii")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            context.defect(f"{where}: 8-bit text without a charset, read as windows-1252")
-            return _decode_single_byte(data)
-        if label:
-            context.defect(f"{where}: declared {label} but has 8-bit bytes, read as utf-8")
-        return text
-    codec = _codec(label)
-    if codec is None:
-        try:
-            text = data.decode("utf-8")
-            context.defect(f"{where}: unknown charset {label!r}, read as utf-8")
-        except UnicodeDecodeError:
-            text = _decode_single_byte(data)
-            context.defect(f"{where}: unknown charset {label!r}, read as windows-1252")
-        return text
-    if codec == "cp1252":
-        return _decode_single_byte(data)
-    try:
-        return data.decode(codec)
-    except (UnicodeDecodeError, LookupError, ValueError):
-        pass
-    if codec != "utf-8":
-        try:
-            text = data.decode("utf-8")
-            context.defect(f"{where}: declared {label} but is utf-8")
-            return text
-        except UnicodeDecodeError:
-            pass
-    context.defect(f"{where}: invalid {label} bytes replaced")
-    try:
-        return data.decode(codec, errors="replace")
-    except Exception:
-        return data.decode("utf-8", errors="replace")
-
-
-def _codec(label: str) -> str | None:
-    name = _CHARSET_ALIASES.get(label, label)
-    try:
-        info = codecs.lookup(name)
-    except (LookupError, ValueError):
-        return None
-    if info.name in _REFUSED_CODECS or info.name.replace("-", "_") in _REFUSED_CODECS:
-        return None
-    try:
-        "".encode(info.name)
-        b"".decode(info.name)
-    except Exception:
-        return None  # a bytes-to-bytes codec such as base64 or zlib
-    return _CHARSET_ALIASES.get(info.name, info.name)
-
-
-def _decode_single_byte(data: bytes) -> str:
-    """Windows-1252, as browsers read Latin-1; its five undefined bytes as Latin-1."""
-    return data.decode("cp1252", errors=_LATIN1_FALLBACK)
-
-
-def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    undefined = error.object[error.start : error.end]
-    return "".join(chr(byte) for byte in undefined), error.end
-
-
-_LATIN1_FALLBACK = "compound-latin1-fallback"
-codecs.register_error(_LATIN1_FALLBACK, _latin1_fallback)
-
-
 def _collect_defects(message: Message, context: _Context) -> None:
     """The standard library's defects of the message and of every part, enclosed ones too."""
     pending: list[tuple[Message, int]] = [(message, 0)]
@@ -995,6 +937,18 @@ def _collect_defects(message: Message, context: _Context) -> None:
             pending.extend(
                 (child, depth + 1) for child in reversed(payload) if isinstance(child, Message)
             )
+
+
+def _deeper_than(message: Message, limit: int) -> bool:
+    pending: list[tuple[Message, int]] = [(message, 0)]
+    while pending:
+        part, depth = pending.pop()
+        if depth > limit:
+            return True
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            pending.extend((child, depth + 1) for child in payload if isinstance(child, Message))
+    return False
 
 
 def _raw_header(part: Message, name: str) -> str | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from openai import AsyncOpenAI, OpenAIError
+from openai import OpenAIError
+from pydantic import SecretStr
 
 from compound.platform.errors import ServiceUnavailable
+from compound.platform.llm.endpoint import openai_client
 from compound.platform.models import EMBEDDING_DIMENSIONS
 
 
@@ -15,8 +17,8 @@ class OpenAIEmbedder:
 
     name = "openai"
 
-    def __init__(self, *, base_url: str | None, api_key: str, model: str) -> None:
-        self._client = AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=30.0, max_retries=2)
+    def __init__(self, *, base_url: SecretStr | str | None, api_key: str, model: str) -> None:
+        self._client = openai_client(base_url, api_key, timeout=30.0, max_retries=2)
         self._model = model
 
     def warm_up(self) -> None:

@@ -24,6 +24,7 @@ from openai import (
 
 from compound.platform.config import ModelPrice, Settings
 from compound.platform.errors import ServiceUnavailable
+from compound.platform.llm.endpoint import openai_client
 
 _MAX_BACKOFF_SECONDS = 30.0
 _MAX_RETRY_AFTER_SECONDS = 60.0
@@ -162,9 +163,9 @@ class ModelGateway:
         if endpoint_configured(settings):
             key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "none"
             # Retries are ours (below) so each attempt is timed, priced and recorded.
-            self._client = AsyncOpenAI(
-                base_url=settings.openai_base_url,
-                api_key=key,
+            self._client = openai_client(
+                settings.openai_base_url,
+                key,
                 timeout=settings.llm_timeout_seconds,
                 max_retries=0,
             )

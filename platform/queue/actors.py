@@ -29,7 +29,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     """The Postgres broker on the `job` table, or dramatiq's Redis broker when
     COMPOUND_BROKER_URL is set; both carry dramatiq's default middleware (Retries…)."""
     if settings.broker_url:
-        return redis_broker(settings.broker_url)
+        return redis_broker(settings.broker_url.get_secret_value())
     return PostgresBroker(
         url=lambda: libpq_url(resolve_database_url(get_settings())),
         lease_seconds=settings.queue_lease_seconds,

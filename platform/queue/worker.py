@@ -11,6 +11,8 @@ from types import FrameType
 
 import dramatiq
 
+from compound.platform.config import get_settings
+from compound.platform.logging import configure_logging
 from compound.platform.queue.actors import job_broker
 
 STOP_TIMEOUT_MS = 30_000
@@ -18,6 +20,9 @@ STOP_TIMEOUT_MS = 30_000
 
 def run_worker(*, threads: int, modules: Sequence[str], queues: Sequence[str] = ()) -> None:
     """Consume jobs until SIGINT or SIGTERM; running jobs get 30 s to finish, the rest go back."""
+    # As each server process does (create_app): a spawned worker process starts with
+    # Python's bare logging, where nothing quiets the HTTP clients' request URLs.
+    configure_logging(get_settings())
     broker = job_broker()
     for module in modules:
         importlib.import_module(module)

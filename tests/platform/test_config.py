@@ -21,7 +21,10 @@ def test_defaults_use_the_embedded_database_under_var(monkeypatch: pytest.Monkey
 def test_a_libpq_url_gets_the_psycopg_driver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMPOUND_DATABASE_URL", "postgresql://crm@db.internal/compound")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert settings.database_url == "postgresql+psycopg://crm@db.internal/compound"
+    assert settings.database_url is not None
+    assert (
+        settings.database_url.get_secret_value() == "postgresql+psycopg://crm@db.internal/compound"
+    )
 
 
 @pytest.mark.parametrize(
@@ -76,3 +79,31 @@ def test_leads_lookup_settings_are_read_from_the_environment(
     assert settings.leads_lookup == "http"
     assert settings.leads_http_tlds == ["com", "io", "ai"]
     assert settings.leads_http_url_template == "http://127.0.0.1:9/{domain}/"
+
+
+def test_urls_that_can_carry_passwords_never_show_in_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COMPOUND_DATABASE_URL", "postgresql://crm:db-pw@db.internal/compound")
+    monkeypatch.setenv("COMPOUND_BROKER_URL", "redis://:redis-pw@cache.internal:6379/0")
+    monkeypatch.setenv("COMPOUND_OPENAI_BASE_URL", "https://u:llm-pw@llm.internal/v1?key=llm-key")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    shown = repr(settings) + str(settings.model_dump()) + settings.model_dump_json()
+    for secret in ("db-pw", "redis-pw", "llm-pw", "llm-key"):
+        assert secret not in shown, secret
+    assert settings.openai_base_url is not None
+    assert settings.openai_base_url.get_secret_value().endswith("?key=llm-key")
+
+
+def test_blank_secret_urls_are_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("COMPOUND_DATABASE_URL", "COMPOUND_BROKER_URL", "COMPOUND_OPENAI_BASE_URL"):
+        monkeypatch.setenv(name, "  ")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (settings.database_url, settings.broker_url, settings.openai_base_url) == (None,) * 3
+
+
+def test_mime_parts_per_message_default_to_500(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(_env_file=None).mail_max_parts == 500  # type: ignore[call-arg]
+    monkeypatch.setenv("COMPOUND_MAIL_MAX_PARTS", "5")
+    with pytest.raises(ValidationError, match="mail_max_parts"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

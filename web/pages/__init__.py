@@ -18,6 +18,7 @@ from compound.web.pages.conversations import (
     conversation_page,
     conversations_page,
     download_attachment,
+    download_raw_message,
     reprocess_message_submit,
 )
 from compound.web.pages.inbox import decide_item, decide_many_items, inbox_page
@@ -70,6 +71,7 @@ PAGE_HANDLERS: list[HTTPRouteHandler] = [
     conversations_page,
     conversation_page,
     download_attachment,
+    download_raw_message,
     reprocess_message_submit,
     settings_page,
     tokens_page,

@@ -286,7 +286,9 @@ def test_a_broker_url_that_is_not_redis_is_a_settings_error(
 
 def test_redis_urls_and_blank_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMPOUND_BROKER_URL", "rediss://:pw@cache.internal:6380/2")
-    assert Settings(_env_file=None).broker_url == "rediss://:pw@cache.internal:6380/2"  # type: ignore[call-arg]
+    broker_url = Settings(_env_file=None).broker_url  # type: ignore[call-arg]
+    assert broker_url is not None
+    assert broker_url.get_secret_value() == "rediss://:pw@cache.internal:6380/2"
     monkeypatch.setenv("COMPOUND_BROKER_URL", "")
     assert Settings(_env_file=None).broker_url is None  # type: ignore[call-arg]
 

@@ -95,6 +95,7 @@ bench: install
 	$(BIN)/python bench/leads_resolution.py
 	$(BIN)/python bench/leads.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/graphql_cost.py
 
 clean-venv:
 	rm -rf $(VENV) build

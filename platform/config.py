@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     """Folder for everything the embedded defaults write: Postgres data, files, screenshots."""
 
-    database_url: str | None = None
+    database_url: SecretStr | None = None
     """External Postgres 16+ with pgvector (postgresql+psycopg://…); unset = embedded Postgres."""
 
     database_pool_size: int = Field(default=10, ge=1, le=200)
@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     public_url: str | None = None
     """Address people use to reach this instance; defaults to http://<host>:<port>."""
 
+    # --- sign-in -------------------------------------------------------------------
+    session_max_age_days: float = Field(default=7.0, gt=0, le=365)
+    """Days a browser session lasts from sign-in however active it is; then sign in again."""
+
+    password_failures_per_minute: int = Field(default=60, ge=1, le=100_000)
+    """Wrong passwords (web and SMTP, all addresses together) one process takes per minute."""
+
     # --- background jobs -----------------------------------------------------------
     queue_lease_seconds: float = Field(default=30.0, gt=0.5, le=3600)
     """Seconds a claimed job stays with a worker unrenewed; a dead worker's jobs then rerun."""
@@ -68,7 +75,7 @@ class Settings(BaseSettings):
     worker_processes: int = Field(default=1, ge=1, le=32)
     """Processes started by `compound worker` and `compound up`."""
 
-    broker_url: str | None = None
+    broker_url: SecretStr | None = None
     """Unset = Postgres broker in the database; redis://host:port/db = dramatiq's Redis broker."""
 
     # --- email ---------------------------------------------------------------------
@@ -97,10 +104,14 @@ class Settings(BaseSettings):
     mail_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
     """Largest message accepted (SMTP answers 552, HTTP 413)."""
 
-    mail_trusted_relays: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["127.0.0.1/32", "::1/128"]
-    )
-    """Networks (comma-separated CIDR) whose Authentication-Results headers are trusted."""
+    mail_max_parts: int = Field(default=500, ge=10, le=1_000_000)
+    """MIME parts read from one message (the root and every nested part count); the rest
+    stay only in the raw message, and the message says so."""
+
+    mail_trusted_relays: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Networks (comma-separated CIDR) of the relays an operator set up in front of
+    `compound smtp`: only their topmost Authentication-Results (with our server id) are
+    believed. None by default: mail from anywhere, loopback too, vouches for nobody."""
 
     mail_authserv_id: str = "compound.localhost"
     """Our server id: only Authentication-Results headers carrying it are believed."""
@@ -130,6 +141,9 @@ class Settings(BaseSettings):
     mail_from_address: str = "compound@compound.localhost"
     """The From address of mail Compound sends."""
 
+    mail_max_reply_recipients: int = Field(default=5, ge=1, le=50)
+    """Most addresses one reply may go to; an approval naming more is refused at the field."""
+
     # --- GraphQL limits ------------------------------------------------------------
     graphql_max_page_size: int = Field(default=100, ge=1, le=1000)
     """Largest `first` a connection accepts."""
@@ -143,11 +157,20 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(default=2000, ge=100, le=100_000)
     """Most lexical tokens one document may have."""
 
+    graphql_max_cost: int = Field(default=50_000, ge=100, le=100_000_000)
+    """Highest cost one operation may have (each list counts its `first` or cap × its items)."""
+
+    api_requests_per_second: float = Field(default=20.0, gt=0, le=100_000)
+    """Requests per second one API token may make to /graphql and /ingest/email, sustained."""
+
+    api_request_burst: int = Field(default=60, ge=1, le=1_000_000)
+    """Requests one API token may make at once above that rate before getting HTTP 429."""
+
     # --- embeddings and search ---------------------------------------------------
     embeddings_provider: Literal["local", "openai"] = "local"
     """`local` runs all-MiniLM-L6-v2 in-process; `openai` calls text-embedding-3-small."""
 
-    openai_base_url: str | None = None
+    openai_base_url: SecretStr | None = None
     """OpenAI-compatible endpoint for model calls; unset = agents run offline engines."""
 
     openai_api_key: SecretStr | None = None
@@ -215,10 +238,14 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Lowest level written to the log."""
 
-    @field_validator("database_url")
+    # URLs that can carry a password (user:password@, ?api-key=) are SecretStr, so that no
+    # repr or dump of the settings shows them; whatever prints one prints
+    # `compound.platform.redaction.redact_url` of it.
+    @field_validator("database_url", mode="before")
     @classmethod
-    def _database_url_uses_psycopg(cls, value: str | None) -> str | None:
-        if value is None or value == "":
+    def _database_url_uses_psycopg(cls, given: object) -> str | None:
+        value = _secret_text(given)
+        if value is None:
             return None
         if value.startswith(("postgresql://", "postgres://")):
             # People paste libpq URLs; SQLAlchemy needs the driver named.
@@ -268,10 +295,11 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(str(item), strict=False)  # ValueError names the bad one
         return value
 
-    @field_validator("broker_url")
+    @field_validator("broker_url", mode="before")
     @classmethod
-    def _broker_url_is_redis(cls, value: str | None) -> str | None:
-        if value is None or value.strip() == "":
+    def _broker_url_is_redis(cls, given: object) -> str | None:
+        value = _secret_text(given)
+        if value is None:
             return None
         if not value.startswith(("redis://", "rediss://")):
             # The value is left out of the message: a broker URL may carry a password.
@@ -281,6 +309,11 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("openai_base_url", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, given: object) -> str | None:
+        return _secret_text(given)
+
     @property
     def pgdata_dir(self) -> Path:
         return self.data_dir / "pgdata"
@@ -288,6 +321,17 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def _secret_text(value: object) -> str | None:
+    """A secret setting's text; None when unset or blank."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    return value.strip()
 
 
 def _plain_domain(value: str) -> str:

@@ -20,6 +20,7 @@ from compound.platform.errors import NotFound, ValidationFailed
 from compound.platform.queue.service import enqueue
 from compound.platform.records.lookups import select_view
 from compound.platform.records.paging import Page, newest_first
+from compound.platform.records.rules import optional_text
 from compound.platform.records.timeline import record_change
 
 
@@ -103,6 +104,7 @@ async def list_runs(
     with_total: bool = True,
 ) -> Page[Any]:
     """Newest first; filtered by state and agent name."""
+    agent = optional_text(agent, field="agent", max_length=100)  # the column's width
     statement = select_view(AgentRun)
     if state is not None:
         statement = statement.where(col(AgentRun.state) == state.value)

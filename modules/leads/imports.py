@@ -38,11 +38,13 @@ from compound.platform.normalize import company_name_key
 from compound.platform.records.lookups import select_view
 from compound.platform.records.models import COMPANY_NAME_MAX
 from compound.platform.records.paging import Page, newest_first
+from compound.platform.records.rules import optional_text
 
 CSV_MAX_BYTES = 5 * 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 CSV_MAX_ROWS = 5_000
 LINE_DETAIL_MAX = 500
+IMPORT_TITLE_MAX = 300  # the ledger's column
 
 
 class Outcome(StrEnum):
@@ -239,7 +241,8 @@ def next_business_day(day: date) -> date:
 
 
 def check_list_text(text: str) -> str:
-    """Pasted list text: not blank, not beyond what one import reads."""
+    """Pasted list text: not blank, not beyond what one import reads, no control
+    characters (Postgres stores no NUL, not even in a run's JSON input)."""
     if not text.strip():
         raise ValidationFailed("the text is empty: paste the list of companies", field="text")
     if len(text) > DEAL_FLOW_TEXT_MAX:
@@ -248,7 +251,13 @@ def check_list_text(text: str) -> str:
             f"{DEAL_FLOW_TEXT_MAX:,} (split the list)",
             field="text",
         )
+    optional_text(text, field="text", max_length=DEAL_FLOW_TEXT_MAX, multiline=True)
     return text
+
+
+def import_title(title: str | None, default: str) -> str:
+    """The name a person gives an import, or `default`: one line of at most 300 characters."""
+    return optional_text(title, field="title", max_length=IMPORT_TITLE_MAX) or default
 
 
 # --- CSV ---------------------------------------------------------------------------------

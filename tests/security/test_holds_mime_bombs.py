@@ -25,7 +25,7 @@ from compound.platform.email.parsing import (
     MAX_SUBJECT_CHARACTERS,
 )
 from tests.conftest import EmbeddedServer
-from tests.security.test_holds_csrf import Browser, Site, open_site
+from tests.security.compound_site import Browser, Site, open_site
 
 SECONDS = 30.0
 """Per step (ingest, processing, page, GraphQL), on a loaded two-core box; the bombs' cost

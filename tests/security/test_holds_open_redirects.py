@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import EmbeddedServer, LiveServer
-from tests.security.test_holds_csrf import (
+from tests.security.compound_site import (
     CSRF_FIELD,
     PASSWORD,
     Site,

@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from compound.platform.embedded_postgres import libpq_url
 from tests.conftest import EmbeddedServer, LiveServer
-from tests.security.test_holds_csrf import CSRF_FIELD, Site, mail, open_site, sign_in
+from tests.security.compound_site import CSRF_FIELD, Site, mail, open_site, sign_in
 from tests.security.test_holds_smtp_header_injection import listen
 
 WINDOW = 12

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from compound.platform.auth.service import hash_token
 from tests.conftest import EmbeddedServer
-from tests.security.test_holds_csrf import (
+from tests.security.compound_site import (
     CSRF_FIELD,
     PASSWORD,
     Site,

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from compound.platform.auth.service import hash_token
 from tests.conftest import EmbeddedServer
-from tests.security.test_holds_csrf import Site, edit_company_form, open_site
+from tests.security.compound_site import Site, edit_company_form, open_site
 
 PAGES = ("/inbox", "/companies", "/people", "/conversations", "/runs", "/leads", "/settings")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -34,10 +35,14 @@ FETCH_ROWS = 500
 
 
 async def fetch_all(session: AsyncSession, statement: Any) -> list[Any]:
-    """The statement's rows, read in slices of FETCH_ROWS (a server-side cursor)."""
+    """The statement's rows, converted FETCH_ROWS at a time with a pause for the event loop
+    between slices. Client-side: a server-side cursor cost three round trips per read and
+    made a company page (eight reads) three times slower."""
     rows: list[Any] = []
-    result = await session.stream(statement)
-    async for partition in result.partitions(FETCH_ROWS):
+    result = await session.execute(statement)
+    for index, partition in enumerate(result.partitions(FETCH_ROWS)):
+        if index:
+            await asyncio.sleep(0)
         rows.extend(partition)
     return rows
 

@@ -237,7 +237,7 @@ async def end_to_end(args: argparse.Namespace, url: str, data_dir: Path) -> dict
         None,
         args.processes,
         args.threads,
-        module="compound.web.jobs",
+        module="compound.web.worker_entry",
         log_name="worker.log",
     )
     try:

@@ -8,8 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 
 class ModelPrice(BaseModel):
@@ -205,31 +205,10 @@ class Settings(BaseSettings):
     search_ef_search: int = Field(default=100, ge=10, le=1000)
     """HNSW candidate list size per search: higher finds more true neighbours, slower."""
 
-    # --- leads ---------------------------------------------------------------------
-    leads_batch_size: int = Field(default=50, ge=1, le=1000)
-    """Research runs started at once for one list; a longer list goes in batches of this."""
-
-    leads_lookup: Literal["directory", "http", "none"] = "directory"
-    """How research runs find a website the email did not give: a local company directory
-    (offline, tests), the web over HTTP, or not at all."""
-
-    leads_directory_path: Path | None = None
-    """The company directory for the `directory` lookup: a .csv or .json file of
-    name, domain, description (and optional aliases)."""
-
-    leads_http_url_template: str = "https://{domain}/"
-    """Where the `http` lookup fetches a candidate domain's home page ({domain} is filled in)."""
-
-    leads_http_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
-    """Per page fetched by the `http` lookup."""
-
-    leads_http_max_bytes: int = Field(default=512 * 1024, ge=1024, le=10 * 1024 * 1024)
-    """Most of a home page the `http` lookup reads; the rest is ignored."""
-
-    leads_http_tlds: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["com", "io", "ai", "co", "app", "dev"]
-    )
-    """Top-level domains the `http` lookup tries for a name (comma-separated)."""
+    # --- modules -----------------------------------------------------------------
+    modules: Annotated[list[str] | None, NoDecode] = None
+    """The business modules this instance runs, comma-separated (empty: none, the substrate
+    alone; unset: every module found). Each module reads its own `COMPOUND_<MODULE>_…`."""
 
     # --- logging -------------------------------------------------------------------
     log_format: Literal["console", "json"] = "console"
@@ -265,24 +244,19 @@ class Settings(BaseSettings):
             return [_plain_domain(str(item)) for item in value]
         return value
 
-    @field_validator("leads_http_tlds", mode="before")
+    @field_validator("modules", mode="before")
     @classmethod
-    def _tld_list(cls, value: object) -> object:
+    def _module_names(cls, value: object) -> object:
         if isinstance(value, str):
-            value = [part.strip().lower().lstrip(".") for part in value.split(",") if part.strip()]
+            value = [part.strip() for part in value.split(",") if part.strip()]
         if isinstance(value, list):
             for item in value:
-                if not re.fullmatch(r"[a-z]{2,24}", str(item)):
-                    raise ValueError(f"{item!r} is not a top-level domain")
-        return value
-
-    @field_validator("leads_http_url_template")
-    @classmethod
-    def _url_template(cls, value: str) -> str:
-        if "{domain}" not in value or not value.startswith(("http://", "https://")):
-            raise ValueError(
-                "COMPOUND_LEADS_HTTP_URL_TEMPLATE must be an http(s) URL containing {domain}"
-            )
+                if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", str(item)):
+                    raise ValueError(
+                        f"{item!r} is not a module name (lower-case letters, digits, _)"
+                    )
+            if len(set(value)) != len(value):
+                raise ValueError("a module is named twice")
         return value
 
     @field_validator("mail_trusted_relays", mode="before")
@@ -345,3 +319,17 @@ def _plain_domain(value: str) -> str:
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def settings_problem(error: ValidationError | SettingsError, prefix: str = "COMPOUND_") -> str:
+    """What is wrong with the environment, naming each variable (`prefix` + field)."""
+    if isinstance(error, SettingsError):
+        # pydantic-settings could not even parse the value (bad JSON for a structured one).
+        match = re.search(r'field "(\w+)"', str(error))
+        name = f"{prefix}{match.group(1).upper()}" if match else f"a {prefix} variable"
+        return f"invalid settings: {name}: not valid JSON for this setting"
+    problems = []
+    for detail in error.errors():
+        name = prefix + "_".join(str(part) for part in detail["loc"]).upper()
+        problems.append(f"{name}: {detail['msg']}")
+    return "invalid settings: " + "; ".join(problems)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -19,9 +18,6 @@ from sqlalchemy.ext.asyncio import (
 from compound.platform.config import Settings
 from compound.platform.embedded_postgres import start_embedded_postgres
 from compound.platform.errors import DatabaseNotReady
-
-REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
-MIGRATIONS_DIR = REPOSITORY_ROOT / "migrations"
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -71,32 +67,30 @@ class Database:
         await self.engine.dispose()
 
 
-def head_revision() -> str | None:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
+async def ensure_schema_current(database: Database, settings: Settings | None = None) -> None:
+    """Refuse to serve from a database that is unreachable or not at the code's migrations
+    (the substrate's head and each installed module's)."""
+    # Alembic is imported only by what checks or runs migrations, not by every session.
+    from compound.platform.migrations import applied_heads, describe_heads, head_revisions
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(config).get_current_head()
-
-
-async def ensure_schema_current(database: Database) -> None:
-    """Refuse to serve from a database that is unreachable or not at the code's migration."""
     try:
         async with database.engine.connect() as connection:
             has_table = await connection.scalar(
                 text("SELECT to_regclass('public.alembic_version') IS NOT NULL")
             )
-            current = (
-                await connection.scalar(text("SELECT version_num FROM alembic_version"))
+            rows = (
+                await connection.scalars(text("SELECT version_num FROM alembic_version"))
                 if has_table
                 else None
             )
+            rows_read = frozenset(rows or ())
     except (OperationalError, DBAPIError) as error:
         raise DatabaseNotReady(f"cannot reach the database: {error.orig}") from error
-    expected = head_revision()
+    expected = head_revisions(settings)
+    current = applied_heads(rows_read, settings)
     if current != expected:
         raise DatabaseNotReady(
-            f"the database is at migration {current or 'none'}, the code needs {expected}: "
+            f"the database is at migration {describe_heads(current)}, the code needs "
+            f"{describe_heads(expected)}: "
             "run `compound db upgrade`"
         )

@@ -27,6 +27,7 @@ from compound.platform.config import Settings, get_settings
 from compound.platform.database import Database
 from compound.platform.email.sink import start_sink
 from compound.platform.embedded_postgres import libpq_url, start_embedded_postgres
+from compound.web.modules import install_modules
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -46,6 +47,13 @@ class EmbeddedServer:
         url = start_embedded_postgres(self.data_dir / "pgdata", database=name)
         migrations.upgrade(url)
         return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def installed_modules() -> None:
+    """Every module installed in this process as the app and the workers install them: their
+    agents, triage handlers and undo record kinds are known to in-process tests too."""
+    install_modules(Settings(_env_file=None))  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
+import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +66,39 @@ def test_modules_agents_and_web_read_the_web_only_through_the_platform_fetcher()
                 if any(name in clients or name.split(".")[0] in clients for name in names):
                     offenders.append(str(path.relative_to(REPOSITORY_ROOT)))
     assert offenders == [], "read web pages with compound.platform.web_fetch.WebFetcher"
+
+
+def test_no_code_outside_the_modules_names_one() -> None:
+    # web/, agents/ and platform/ reach modules only through the loop over installed
+    # manifests (compound.platform.modules), never by a module's name.
+    offenders = []
+    for layer in ("platform", "agents", "web"):
+        for path in (REPOSITORY_ROOT / layer).rglob("*.py"):
+            text = path.read_text()
+            if re.search(r"modules\.leads|compound\.modules\.[a-z]", text):
+                offenders.append(str(path.relative_to(REPOSITORY_ROOT)))
+    assert offenders == []
+
+
+def test_a_module_api_hands_out_no_orm_rows() -> None:
+    # What api.py exports is its manifest and plain values: frozen dataclasses, Pydantic
+    # models, constants; a table class would let other code write the module's rows.
+    from sqlmodel import SQLModel
+
+    from compound.platform.modules import available_module_names
+
+    for name in available_module_names():
+        api = importlib.import_module(f"compound.modules.{name}.api")
+        exported = [getattr(api, attribute) for attribute in api.__all__]
+        assert api.MODULE in exported
+        rows = [
+            value
+            for value in exported
+            if isinstance(value, type)
+            and issubclass(value, SQLModel)
+            and hasattr(value, "__table__")
+        ]
+        assert rows == [], f"compound.modules.{name}.api exports ORM rows: {rows}"
+        for value in exported:
+            if dataclasses.is_dataclass(value) and isinstance(value, type):
+                assert value.__dataclass_params__.frozen, f"{value.__name__} must be frozen"  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from compound.web.errors import EXCEPTION_HANDLERS
 from compound.web.events import inbox_events
 from compound.web.graphql import graphql_controller
 from compound.web.ingest import ingest_email_route
-from compound.web.jobs import load_actor_modules
+from compound.web.modules import install_modules
 from compound.web.pages import page_routes, template_config
 from compound.web.security_headers import add_security_headers
 
@@ -34,7 +34,7 @@ def create_app(*, settings: Settings | None = None, database: Database | None = 
     """Build the app; without `database` it connects (embedded unless a URL is set) on startup."""
     settings = settings or get_settings()
     configure_logging(settings)
-    load_actor_modules()  # startRun and the Inbox resolve agents by name
+    install_modules(settings)  # startRun and the Inbox resolve agents by name
 
     def listen_url() -> str:
         if database is not None:
@@ -47,7 +47,7 @@ def create_app(*, settings: Settings | None = None, database: Database | None = 
     async def connect(app: Litestar) -> AsyncIterator[None]:
         db = Database.connect(resolve_database_url(settings), pool_size=settings.database_pool_size)
         try:
-            await ensure_schema_current(db)
+            await ensure_schema_current(db, settings)
             # torch leaves a huge heap of long-lived objects; frozen, the garbage collector
             # stops walking them on every full collection (a page of 50 companies under
             # load went from 130 to 210 req/s, p90 from 398 to 117 ms).
@@ -70,9 +70,9 @@ def create_app(*, settings: Settings | None = None, database: Database | None = 
             graphql_controller(settings),
             inbox_events,
             ingest_email_route(settings),
-            *page_routes(),
+            *page_routes(settings),
         ],
-        template_config=template_config(),
+        template_config=template_config(settings),
         # People get the message page, programs Litestar's JSON errors (web/errors.py).
         exception_handlers=EXCEPTION_HANDLERS,
         # CSP, framing, referrer, permissions, nosniff: on every response, errors included.

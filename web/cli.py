@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import getpass
 import os
-import re
 import secrets
 import signal
 import subprocess
@@ -25,10 +24,11 @@ from compound.platform import migrations
 from compound.platform.auth import service as auth
 from compound.platform.auth.actor import Actor
 from compound.platform.auth.models import ApiToken, User
-from compound.platform.config import Settings, get_settings
+from compound.platform.config import Settings, get_settings, settings_problem
 from compound.platform.database import Database, ensure_schema_current, resolve_database_url
 from compound.platform.errors import CompoundError, Required, ValidationFailed
 from compound.platform.logging import configure_logging
+from compound.platform.modules import check_module_settings, installed_modules
 from compound.platform.redaction import redact_url
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ async def _with_session(
     database = Database.connect(resolve_database_url(settings), pool_size=2)
     try:
         if check_schema:
-            await ensure_schema_current(database)
+            await ensure_schema_current(database, settings)
         async with database.session() as session:
             return await work(session)
     finally:
@@ -62,14 +62,22 @@ async def _with_session(
 
 def _db_upgrade(settings: Settings, _: argparse.Namespace) -> None:
     url = resolve_database_url(settings)
-    migrations.upgrade(url)
-    _say(f"database is at migration {migrations_head()}")
+    migrations.upgrade(url, settings=settings)
+    applied = migrations.applied_heads(migrations.current_revisions(url), settings)
+    _say(f"database is at migration {migrations.describe_heads(applied)}")
 
 
-def migrations_head() -> str | None:
-    from compound.platform.database import head_revision
-
-    return head_revision()
+def _db_current(settings: Settings, _: argparse.Namespace) -> int:
+    """Print the database's revisions; exit 1 unless they are the code's (an init
+    container waits on this before the roles start)."""
+    url = resolve_database_url(settings)
+    current = migrations.applied_heads(migrations.current_revisions(url), settings)
+    expected = migrations.head_revisions(settings)
+    _say(f"database is at migration {migrations.describe_heads(current)}")
+    if current != expected:
+        _say(f"the code needs {migrations.describe_heads(expected)}: run `compound db upgrade`")
+        return 1
+    return 0
 
 
 def _new_password(args: argparse.Namespace) -> str | None:
@@ -170,17 +178,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     port = args.port or settings.port
     workers = args.workers or settings.web_workers
     url = resolve_database_url(settings)  # starts the embedded server once, for all workers
-    asyncio.run(_check_ready(url))
+    asyncio.run(_check_ready(url, settings))
     _say(f"Compound is serving on http://{host}:{port}  (GraphQL: http://{host}:{port}/graphql)")
     serve(host=host, port=port, workers=workers)
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:
     from compound.platform.queue.worker import run_workers
-    from compound.web.jobs import ACTOR_MODULES
+    from compound.web.modules import actor_modules
 
     url = resolve_database_url(settings)  # one embedded server for every worker process
-    asyncio.run(_check_ready(url))
+    asyncio.run(_check_ready(url, settings))
     processes = args.processes or settings.worker_processes
     threads = args.threads or settings.worker_threads
     _say(f"Compound worker: {processes} process(es) × {threads} thread(s)")
@@ -189,7 +197,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
     run_workers(
         processes=processes,
         threads=threads,
-        modules=[*ACTOR_MODULES, *args.imports],
+        modules=[*actor_modules(settings), *args.imports],
         queues=args.queues,
     )
 
@@ -200,7 +208,7 @@ def _smtp(settings: Settings, args: argparse.Namespace) -> None:
     host = args.host or settings.smtp_host
     port = args.port or settings.smtp_port
     url = resolve_database_url(settings)
-    asyncio.run(_check_ready(url))
+    asyncio.run(_check_ready(url, settings))
     serve_smtp(
         settings,
         url,
@@ -246,9 +254,9 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     from compound.agents.runtime import evaluation as evals
     from compound.agents.runtime.gateway import model_gateway
     from compound.agents.runtime.models import Engine
-    from compound.web.jobs import load_actor_modules
+    from compound.web.modules import install_modules
 
-    load_actor_modules(with_evals=True)
+    install_modules(settings, with_evals=True)
     gateway = model_gateway()
     if args.engine == "model" and not gateway.available:
         raise ValidationFailed(
@@ -270,11 +278,13 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         below += not report.passed
     checks = evals.database_checks(args.agent)
     if checks:
-        below += asyncio.run(_database_checks(checks, verbose=args.verbose))
+        below += asyncio.run(_database_checks(checks, settings, verbose=args.verbose))
     return 1 if below else 0
 
 
-async def _database_checks(checks: list[tuple[str, DatabaseCheck]], *, verbose: bool) -> int:
+async def _database_checks(
+    checks: list[tuple[str, DatabaseCheck]], settings: Settings, *, verbose: bool
+) -> int:
     """Checks that need a database get a throwaway embedded one, migrated, then removed."""
     import logging
     import tempfile
@@ -289,7 +299,7 @@ async def _database_checks(checks: list[tuple[str, DatabaseCheck]], *, verbose: 
         )
         # A scratch database: its eleven "Running upgrade" lines would bury the scores.
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        await asyncio.to_thread(migrations.upgrade, url)
+        await asyncio.to_thread(migrations.upgrade, url, settings=settings)
         database = Database.connect(url, pool_size=2)
         try:
             for _name, check in checks:
@@ -326,10 +336,10 @@ def _job_broker(settings: Settings) -> str:
     return "the job table in Postgres"
 
 
-async def _check_ready(url: str) -> None:
+async def _check_ready(url: str, settings: Settings) -> None:
     database = Database.connect(url, pool_size=1)
     try:
-        await ensure_schema_current(database)
+        await ensure_schema_current(database, settings)
     finally:
         await database.dispose()
 
@@ -379,8 +389,8 @@ async def _prepare_demo(session: AsyncSession, settings: Settings) -> tuple[str 
 
 
 def _up(settings: Settings, args: argparse.Namespace) -> None:
-    from compound.modules.leads.api import DEMO_LIST_TITLE, seed_demo_icp, seed_demo_inbox
     from compound.platform.demo_data import database_is_empty, seed_demo_data
+    from compound.web.modules import demos
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _say(
@@ -392,23 +402,26 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
         )
     )
     url = resolve_database_url(settings)
-    migrations.upgrade(url)
+    migrations.upgrade(url, settings=settings)
 
-    async def prepare(session: AsyncSession) -> tuple[str | None, str, bool]:
+    async def prepare(session: AsyncSession) -> tuple[str | None, str, list[str]]:
         first_run = args.seed and await database_is_empty(session)
         if first_run:
             _say("loading demo data (first run only)…")
             await seed_demo_data(session, progress=_say)
-            await seed_demo_icp(session)
+            for demo in demos(settings):
+                await demo.seed(session)
         password, token = await _prepare_demo(session, settings)
-        demo_queued = False
+        queued: list[str] = []
         if first_run:
             # Real agent work for the worker started below: the Inbox is not empty at first.
-            admin = await auth.user_by_email(session, DEMO_ADMIN_EMAIL)
-            demo_queued = await seed_demo_inbox(session, auth.actor_for_user(admin)) is not None
-        return password, token, demo_queued
+            admin = auth.actor_for_user(await auth.user_by_email(session, DEMO_ADMIN_EMAIL))
+            for demo in demos(settings):
+                if (work := await demo.work(session, admin)) is not None:
+                    queued.append(work)
+        return password, token, queued
 
-    password, token, demo_queued = asyncio.run(_with_session(settings, prepare))
+    password, token, queued = asyncio.run(_with_session(settings, prepare))
     host = args.host or settings.host
     port = args.port or settings.port
     _say("")
@@ -426,9 +439,9 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
         outbound += f" (the local sink: sent mail is kept in {settings.data_dir / 'outbox'})"
     _say(f"  outbound:     {outbound}")
     _say(f"  agents:       {_agent_engines(settings)}")
-    if demo_queued:
+    if queued:
         _say(
-            f"  demo work:    queued: the agents import “{DEMO_LIST_TITLE}”; what needs you "
+            f"  demo work:    queued: {'; '.join(queued)}; what needs you "
             f"appears in the Inbox (http://{host}:{port}/inbox) in a few seconds"
         )
     _say("  Ctrl-C stops everything; `make up` again reuses the data.")
@@ -512,9 +525,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     database = commands.add_parser("db", help="database migrations")
     database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    database_commands.add_parser("upgrade", help="migrate to the newest revision").set_defaults(
-        handler=_db_upgrade
-    )
+    database_commands.add_parser(
+        "upgrade", help="migrate the substrate and every installed module to its newest revision"
+    ).set_defaults(handler=_db_upgrade)
+    database_commands.add_parser(
+        "current", help="print the database's revisions; exit 1 unless they are the code's"
+    ).set_defaults(handler=_db_current)
 
     user = commands.add_parser("user", help="people who sign in")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
@@ -572,25 +588,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings_problem(error: ValidationError | SettingsError) -> str:
-    if isinstance(error, SettingsError):
-        # pydantic-settings could not even parse the value (bad JSON for a structured one).
-        match = re.search(r'field "(\w+)"', str(error))
-        name = f"COMPOUND_{match.group(1).upper()}" if match else "a COMPOUND_ variable"
-        return f"invalid settings: {name}: not valid JSON for this setting"
-    problems = []
-    for detail in error.errors():
-        name = "COMPOUND_" + "_".join(str(part) for part in detail["loc"]).upper()
-        problems.append(f"{name}: {detail['msg']}")
-    return "invalid settings: " + "; ".join(problems)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
+        check_module_settings(installed_modules(settings))
     except (ValidationError, SettingsError) as error:
-        print(f"error: {_settings_problem(error)}", file=sys.stderr)
+        print(f"error: {settings_problem(error)}", file=sys.stderr)
+        return 2
+    except CompoundError as error:  # a module not found, a module's settings refused
+        print(f"error: {error.message}", file=sys.stderr)
         return 2
     configure_logging(settings)
     try:

@@ -24,7 +24,6 @@ from strawberry.extensions import (
 from strawberry.litestar import make_graphql_controller
 
 from compound.agents.graphql import AgentsMutation, AgentsQuery
-from compound.modules.leads.api import LeadsMutation, LeadsQuery
 from compound.platform.config import Settings
 from compound.platform.database import Database
 from compound.platform.email.graphql import EmailMutation, EmailQuery
@@ -35,19 +34,27 @@ from compound.platform.graphql.cost import CostRules, QueryCostLimiter
 from compound.platform.queue.graphql import QueueMutation, QueueQuery
 from compound.platform.records.graphql import RecordsMutation, RecordsQuery
 from compound.web.auth import request_actor
+from compound.web.modules import graphql_types
 from compound.web.rate_limit import rate_limited_per_token
 
 logger = logging.getLogger(__name__)
 
 
-@strawberry.type
-class Query(RecordsQuery, QueueQuery, AgentsQuery, EmailQuery, LeadsQuery):
-    pass
+SUBSTRATE_QUERIES: tuple[type, ...] = (RecordsQuery, QueueQuery, AgentsQuery, EmailQuery)
+SUBSTRATE_MUTATIONS: tuple[type, ...] = (
+    RecordsMutation,
+    QueueMutation,
+    AgentsMutation,
+    EmailMutation,
+)
 
 
-@strawberry.type
-class Mutation(RecordsMutation, QueueMutation, AgentsMutation, EmailMutation, LeadsMutation):
-    pass
+def _root_types(settings: Settings) -> tuple[type, type]:
+    """Query and Mutation: the substrate's fields, then each installed module's."""
+    queries, mutations = graphql_types(settings)
+    query = strawberry.type(type("Query", (*SUBSTRATE_QUERIES, *queries), {}))
+    mutation = strawberry.type(type("Mutation", (*SUBSTRATE_MUTATIONS, *mutations), {}))
+    return query, mutation
 
 
 class UnitOfWork(SchemaExtension):
@@ -107,7 +114,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ),
         UnitOfWork,
     ]
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    query, mutation = _root_types(settings)
+    return strawberry.Schema(query=query, mutation=mutation, extensions=extensions)
 
 
 def graphql_controller(settings: Settings) -> type:

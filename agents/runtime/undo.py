@@ -19,6 +19,7 @@ from compound.agents.runtime.service import get_run
 from compound.platform.auth.actor import Actor
 from compound.platform.clock import utcnow
 from compound.platform.errors import CompoundError, ValidationFailed
+from compound.platform.modules import RecordKind
 from compound.platform.records import companies, notes, people, tasks
 from compound.platform.records.models import (
     Activity,
@@ -134,21 +135,13 @@ _RESTORERS: dict[str, Callable[[AsyncSession, Actor, uuid.UUID, str, Any], Await
 Restorer = Callable[[AsyncSession, Actor, uuid.UUID, str, Any], Awaitable[None]]
 
 
-def register_record_kind(
-    subject_type: str,
-    *,
-    model: type[SQLModel],
-    delete: Callable[[AsyncSession, Actor, uuid.UUID], Awaitable[None]],
-    describe: Callable[[Any], str],
-    restorable: frozenset[str] = frozenset(),
-    restore: Restorer | None = None,
-) -> None:
+def register_record_kind(kind: RecordKind) -> None:
     """Let undo revert a module's own records (the runtime knows only the shared ones)."""
-    _KINDS[subject_type] = _RecordKind(
-        model=model, delete=delete, restorable=restorable, describe=describe
+    _KINDS[kind.subject_type] = _RecordKind(
+        model=kind.model, delete=kind.delete, restorable=kind.restorable, describe=kind.describe
     )
-    if restore is not None:
-        _RESTORERS[subject_type] = restore
+    if kind.restore is not None:
+        _RESTORERS[kind.subject_type] = kind.restore
 
 
 # Set by the service from another field (a task's completed_at follows its status), so they

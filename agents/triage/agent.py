@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from compound.agents.runtime.agent import Agent, Budget, register
@@ -11,8 +10,9 @@ from compound.agents.runtime.evaluation import EvalSuite, GoldenCase, register_s
 from compound.agents.triage.contract import EmailForTriage, Triage, TriageKind
 from compound.agents.triage.offline import triage_offline
 from compound.platform.llm.gateway import Tier
+from compound.platform.resources import package_path
 
-GOLDEN_CASES = Path(__file__).resolve().parents[1] / "evals" / "triage"
+GOLDEN_CASES = package_path("compound.agents", "evals", "triage")
 ACCURACY_FLOOR = 0.8
 
 INSTRUCTIONS = f"""\

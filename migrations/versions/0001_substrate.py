@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("substrate",)
 depends_on: str | Sequence[str] | None = None
 
 

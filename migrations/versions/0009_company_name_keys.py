@@ -1,7 +1,7 @@
 """Company name keys: every spelling of a company's name and aliases, for name matching.
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0007
 Create Date: 2026-11-24 01:30:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from compound.platform.records.companies import refill_name_keys
 
 revision: str = "0009"
-down_revision: str | None = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -25,8 +25,7 @@ from compound.agents.runtime.context import (
 )
 from compound.agents.runtime.models import RunState
 from compound.agents.runtime.service import start_run
-from compound.agents.triage.contract import TriageKind
-from compound.agents.triage.routing import InboundEmail, register_handler
+from compound.agents.triage.routing import InboundEmail
 from compound.modules.leads import tools
 from compound.modules.leads.contract import (
     DEAL_FLOW_TEXT_MAX,
@@ -39,6 +38,7 @@ from compound.modules.leads.fit import FitVerdict, IcpCriteria, judge_all
 from compound.modules.leads.imports import LedgerLine, Outcome, next_business_day, open_ledger
 from compound.modules.leads.models import ImportSource, LeadImport
 from compound.modules.leads.outreach import OutreachBatch, start_outreach_drafts
+from compound.modules.leads.settings import get_leads_settings
 from compound.platform.auth.actor import Actor
 from compound.platform.auth.service import user_by_email
 from compound.platform.clock import utcnow
@@ -683,7 +683,7 @@ async def start_import(
             message_id=message_id,
             text=text,
             companies=list(companies) if companies is not None else None,
-            batch_size=get_settings().leads_batch_size,
+            batch_size=get_leads_settings().batch_size,
         ),
     )
     return await open_ledger(
@@ -723,6 +723,3 @@ async def handle_deal_flow(context: RunContext, email: InboundEmail) -> str:
             message_id=email.message_id,
         )
     return f"importing the companies it lists (import {ledger.id})"
-
-
-register_handler(TriageKind.DEAL_FLOW, handle_deal_flow)

@@ -108,3 +108,10 @@ async def seed_demo_inbox(session: AsyncSession, actor: Actor) -> uuid.UUID | No
         text=check_list_text(DEMO_LIST),
     )
     return ledger.id
+
+
+async def queue_demo_work(session: AsyncSession, actor: Actor) -> str | None:
+    """What `compound up` reports of the demo's agent work: the list import it queued."""
+    if await seed_demo_inbox(session, actor) is None:
+        return None
+    return f"the agents import “{DEMO_LIST_TITLE}”"

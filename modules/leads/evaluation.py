@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 import tomllib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from compound.agents.runtime.evaluation import (
@@ -32,8 +31,9 @@ from compound.modules.leads.resolution_eval import (
 )
 from compound.platform.database import Database
 from compound.platform.errors import CompoundError
+from compound.platform.resources import package_path
 
-EVALS = Path(__file__).resolve().parent / "evals"
+EVALS = package_path("compound.modules.leads", "evals")
 EXTRACTION_F1_FLOOR = 0.85
 FIT_ACCURACY_FLOOR = 0.75
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import structlog
 from rapidfuzz import fuzz
 
-from compound.platform.config import Settings
+from compound.modules.leads.settings import LeadsSettings
 from compound.platform.errors import ValidationFailed
 from compound.platform.normalize import LEGAL_SUFFIXES, company_name_key, normalize_domain
 from compound.platform.web_fetch import (
@@ -102,11 +102,11 @@ class WebLookup(Protocol):
         ...
 
 
-def web_lookup(settings: Settings) -> WebLookup:
+def web_lookup(settings: LeadsSettings) -> WebLookup:
     """The lookup `COMPOUND_LEADS_LOOKUP` asks for."""
-    if settings.leads_lookup == "directory":
-        return DirectoryLookup(settings.leads_directory_path or SAMPLE_DIRECTORY)
-    if settings.leads_lookup == "http":
+    if settings.lookup == "directory":
+        return DirectoryLookup(settings.directory_path or SAMPLE_DIRECTORY)
+    if settings.lookup == "http":
         return HttpLookup(settings)
     return NoLookup()
 
@@ -657,15 +657,15 @@ class HttpLookup:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: LeadsSettings,
         *,
         resolver: Resolver = system_resolver,
         policy: AddressPolicy | None = None,
     ) -> None:
-        self.template = settings.leads_http_url_template
-        self.timeout = settings.leads_http_timeout_seconds
-        self.max_bytes = settings.leads_http_max_bytes
-        self.top_level_domains = list(settings.leads_http_tlds)
+        self.template = settings.http_url_template
+        self.timeout = settings.http_timeout_seconds
+        self.max_bytes = settings.http_max_bytes
+        self.top_level_domains = list(settings.http_tlds)
         self.resolver = resolver  # the fetcher's; tests hand in their own, and a policy
         # A template pointing at a private host (a test server, an internal mirror) may
         # be fetched and redirected within; every other private host stays refused.

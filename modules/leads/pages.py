@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, Final
 
 from litestar import Request, Response, get, post
@@ -56,7 +55,6 @@ from compound.platform.pages import (
 )
 from compound.platform.records.models import Company, Note
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 COLUMN_MAX = 50
 IMPORTS_PER_PAGE = 30
 NOTES_MAX = 5

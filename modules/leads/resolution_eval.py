@@ -9,7 +9,6 @@ import collections
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from compound.modules.leads.resolution import Action, resolve_company
@@ -17,8 +16,9 @@ from compound.platform.auth.actor import Actor
 from compound.platform.database import Database
 from compound.platform.records import companies
 from compound.platform.records.embedding_backfill import embed_missing
+from compound.platform.resources import package_path
 
-GOLDEN = Path(__file__).resolve().parent / "evals" / "resolution"
+GOLDEN = package_path("compound.modules.leads", "evals", "resolution")
 PRECISION_FLOOR = 0.99
 RECALL_FLOOR = 0.90
 

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from compound.agents.runtime.undo import register_record_kind
 from compound.modules.leads.models import (
     ICP_DESCRIPTION_MAX,
     ICP_TERM_MAX,
@@ -26,6 +25,7 @@ from compound.platform.auth.actor import Actor
 from compound.platform.auth.models import User
 from compound.platform.clock import utcnow
 from compound.platform.errors import Duplicate, NotFound, ValidationFailed
+from compound.platform.modules import RecordKind
 from compound.platform.records.companies import get_company
 from compound.platform.records.lookups import RecordView, by_ids, select_view
 from compound.platform.records.paging import Page, paginate
@@ -329,7 +329,7 @@ async def _restore_lead(
 
 # Undo of an agent's run takes its leads back; a status is kept (the pipeline only moves
 # forward along MOVES), a score, rationale or owner is put back.
-register_record_kind(
+LEAD_RECORDS = RecordKind(
     "lead",
     model=Lead,
     delete=delete_lead,
@@ -337,6 +337,25 @@ register_record_kind(
     restorable=frozenset({"score", "rationale", "owner_user_id"}),
     restore=_restore_lead,
 )
+
+
+@dataclass(frozen=True)
+class LeadSummary:
+    """What other modules' pages show of a company's lead."""
+
+    id: uuid.UUID
+    status: str
+    score: int
+    rationale: str
+
+
+async def lead_summary_of_company(
+    session: AsyncSession, company_id: uuid.UUID
+) -> LeadSummary | None:
+    lead = await lead_of_company(session, company_id)
+    if lead is None:
+        return None
+    return LeadSummary(id=lead.id, status=lead.status, score=lead.score, rationale=lead.rationale)
 
 
 async def leads_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RecordView | None]:

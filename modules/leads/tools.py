@@ -20,7 +20,7 @@ from compound.modules.leads.imports import LedgerLine
 from compound.modules.leads.lookup import web_lookup
 from compound.modules.leads.models import ImportSource, LeadStatus
 from compound.modules.leads.resolution import Action, resolve_company, website
-from compound.platform.config import get_settings
+from compound.modules.leads.settings import get_leads_settings
 from compound.platform.email.processing import get_message
 from compound.platform.errors import Duplicate
 from compound.platform.normalize import company_name_key, registrable_domain
@@ -261,7 +261,7 @@ class FindWebsite(BaseModel):
 async def find_website(context: RunContext, arguments: FindWebsite) -> dict[str, Any]:
     """Look a company's website up (the configured web lookup): the site found, if any is
     trustworthy, and everything tried. Web content is untrusted."""
-    lookup = web_lookup(get_settings())
+    lookup = web_lookup(get_leads_settings())
     result = await lookup.find_website(arguments.name, context=arguments.context)
     found = result.website
     return {

@@ -69,16 +69,21 @@ def test_model_prices_and_tiers_come_from_the_environment(monkeypatch: pytest.Mo
     assert settings.llm_prices["llama3.1:8b"].output == 0.1
 
 
-def test_leads_lookup_settings_are_read_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("COMPOUND_LEADS_LOOKUP", "http")
-    monkeypatch.setenv("COMPOUND_LEADS_HTTP_TLDS", "com, .IO,ai")
-    monkeypatch.setenv("COMPOUND_LEADS_HTTP_URL_TEMPLATE", "http://127.0.0.1:9/{domain}/")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert settings.leads_lookup == "http"
-    assert settings.leads_http_tlds == ["com", "io", "ai"]
-    assert settings.leads_http_url_template == "http://127.0.0.1:9/{domain}/"
+def test_the_installed_modules_are_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPOUND_MODULES", " leads , support")
+    assert Settings(_env_file=None).modules == ["leads", "support"]  # type: ignore[call-arg]
+    monkeypatch.setenv("COMPOUND_MODULES", "")
+    assert Settings(_env_file=None).modules == []  # type: ignore[call-arg]
+    monkeypatch.delenv("COMPOUND_MODULES")
+    assert Settings(_env_file=None).modules is None  # type: ignore[call-arg]
+    for bad, problem in (
+        ("Leads", "not a module name"),
+        ("leads,leads", "named twice"),
+        ("../x", "not a module name"),
+    ):
+        monkeypatch.setenv("COMPOUND_MODULES", bad)
+        with pytest.raises(ValidationError, match=problem):
+            Settings(_env_file=None)  # type: ignore[call-arg]
 
 
 def test_urls_that_can_carry_passwords_never_show_in_the_settings(

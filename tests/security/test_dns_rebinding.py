@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from compound.modules.leads.lookup import HttpLookup, candidate_domains, web_lookup
-from compound.platform.config import Settings
+from compound.modules.leads.settings import LeadsSettings
 from compound.platform.web_fetch import AddressPolicy, Resolver
 from tests.local_web import FixedResolver, Page, RebindingResolver, Site, html, serve
 
@@ -38,12 +38,12 @@ class Servers:
 
     def lookup(self, resolver: Resolver) -> HttpLookup:
         values: dict[str, Any] = {
-            "leads_lookup": "http",
-            "leads_http_url_template": f"http://{{domain}}:{self.port}/",
-            "leads_http_timeout_seconds": 2.0,
-            "leads_http_tlds": ["com", "io"],
+            "lookup": "http",
+            "http_url_template": f"http://{{domain}}:{self.port}/",
+            "http_timeout_seconds": 2.0,
+            "http_tlds": ["com", "io"],
         }
-        settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        settings = LeadsSettings(_env_file=None, **values)  # type: ignore[call-arg]
         assert type(web_lookup(settings)) is HttpLookup  # what a research run gets
         # That provider, with the attacker's resolver and the one test-only allowance: the
         # "public" server lives on loopback.

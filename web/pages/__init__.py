@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from litestar.handlers import HTTPRouteHandler
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -11,8 +9,9 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from compound.modules.leads.api import PAGE_HANDLERS as LEADS_PAGES
-from compound.modules.leads.api import PAGE_TEMPLATES as LEADS_TEMPLATES
+from compound.platform.config import Settings
+from compound.platform.resources import package_path
+from compound.web.modules import navigation, page_handlers, template_folders
 from compound.web.pages.auth import sign_in_form, sign_in_submit, sign_out_submit
 from compound.web.pages.conversations import (
     conversation_page,
@@ -45,9 +44,8 @@ from compound.web.pages.settings import (
     users_page,
 )
 
-WEB_FOLDER = Path(__file__).resolve().parents[1]
-TEMPLATES = WEB_FOLDER / "templates"
-STATIC = WEB_FOLDER / "static"
+TEMPLATES = package_path("compound.web", "templates")
+STATIC = package_path("compound.web", "static")
 
 PAGE_HANDLERS: list[HTTPRouteHandler] = [
     sign_in_form,
@@ -82,24 +80,29 @@ PAGE_HANDLERS: list[HTTPRouteHandler] = [
     set_role_submit,
     model_page,
     mail_page,
-    *LEADS_PAGES,
 ]
+"""The substrate's pages; each installed module adds its own."""
 
 
-def page_routes() -> list[ControllerRouterHandler]:
-    """The pages and their static files (CSS), for the app's route handlers."""
+def page_routes(settings: Settings) -> list[ControllerRouterHandler]:
+    """The pages, the installed modules' pages and the static files (CSS, scripts)."""
     static = create_static_files_router(path="/static", directories=[STATIC])
-    return [*PAGE_HANDLERS, static]
+    modules: list[ControllerRouterHandler] = page_handlers(settings)  # type: ignore[assignment]
+    return [*PAGE_HANDLERS, *modules, static]
 
 
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
+    folders = [str(TEMPLATES), *template_folders(settings)]
     # Autoescape always on: item text comes from email and the web.
     environment = Environment(
-        loader=ChoiceLoader([FileSystemLoader(TEMPLATES), FileSystemLoader(LEADS_TEMPLATES)]),
+        loader=ChoiceLoader([FileSystemLoader(folder) for folder in folders]),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # The installed modules' links, for the main navigation and the settings menu.
+    environment.globals["module_navigation"] = navigation(settings, in_settings=False)
+    environment.globals["module_settings_navigation"] = navigation(settings, in_settings=True)
     return TemplateConfig(
         engine=JinjaTemplateEngine.from_environment(environment),
     )

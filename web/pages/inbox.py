@@ -31,7 +31,6 @@ from compound.agents.inbox.service import (
     list_groups,
     proposed_tool,
 )
-from compound.modules.leads.api import ledger_lines
 from compound.platform.auth.sessions import Visitor
 from compound.platform.errors import CompoundError
 from compound.platform.pages import (
@@ -44,6 +43,7 @@ from compound.platform.pages import (
     http_status,
     sign_in_redirect,
 )
+from compound.web.modules import run_summaries
 
 GROUPS_PER_PAGE = 30
 ITEMS_PER_GROUP = 50
@@ -149,7 +149,7 @@ async def _groups(
     page = await list_groups(session, first=GROUPS_PER_PAGE, after=after)
     roots = [run.id for run in page.items]
     items = await items_of_groups(session, roots, per_group=ITEMS_PER_GROUP)
-    ledgers = await ledger_lines(session, roots)
+    ledgers = await run_summaries(session, roots)
     groups = [
         GroupView(
             root_id=run.id,

@@ -17,7 +17,6 @@ from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from compound.modules.leads.api import lead_of_company
 from compound.platform.auth.actor import Actor
 from compound.platform.auth.sessions import Visitor
 from compound.platform.email.service import ConversationFilter, list_conversations
@@ -45,6 +44,7 @@ from compound.platform.records.lookups import RecordView
 from compound.platform.records.models import Company, Person
 from compound.platform.records.paging import RecordOrder
 from compound.platform.records.people import PersonFilter, list_people, update_person
+from compound.web.modules import company_panels
 
 PAGE_SIZE: Final = 50
 CONVERSATIONS_SHOWN: Final = 50
@@ -236,7 +236,7 @@ async def _company_page(
     [timeline] = await lookups.timeline_of(session, "company_id", [company.id])
     [provenance] = await lookups.provenance_of(session, "company", [company.id])
     note_provenance = await lookups.provenance_of(session, "note", [note.id for note in notes])
-    lead = await lead_of_company(session, company.id)
+    panels = [(panel.template, await panel.load(session, company.id)) for panel in company_panels()]
     conversations = await list_conversations(
         session,
         first=CONVERSATIONS_SHOWN,
@@ -265,7 +265,7 @@ async def _company_page(
                 for note, rows in zip(notes, note_provenance, strict=True)
             },
             "tasks": tasks,
-            "lead": lead,
+            "panels": panels,
             "conversations": conversations.items,
             "timeline": timeline,
             "others": others,

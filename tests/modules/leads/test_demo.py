@@ -13,8 +13,12 @@ from sqlmodel import col
 from compound.agents.inbox.models import InboxItem
 from compound.agents.runtime.models import AgentRun
 from compound.modules.leads import imports
-from compound.modules.leads.api import DEMO_LIST_TITLE, seed_demo_icp, seed_demo_inbox
-from compound.modules.leads.demo import DEMO_NAMESAKES
+from compound.modules.leads.demo import (
+    DEMO_LIST_TITLE,
+    DEMO_NAMESAKES,
+    seed_demo_icp,
+    seed_demo_inbox,
+)
 from compound.modules.leads.imports import LedgerLine, Outcome
 from compound.modules.leads.models import Lead
 from compound.platform.auth import service as auth

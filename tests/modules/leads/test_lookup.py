@@ -29,7 +29,7 @@ from compound.modules.leads.lookup import (
     read_page,
     web_lookup,
 )
-from compound.platform.config import Settings
+from compound.modules.leads.settings import LeadsSettings
 from compound.platform.errors import CompoundError, ValidationFailed
 
 # --- a local web server, one site per candidate domain ---------------------------------
@@ -66,15 +66,15 @@ class Web:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def settings(self, **overrides: Any) -> Settings:
+    def settings(self, **overrides: Any) -> LeadsSettings:
         values: dict[str, Any] = {
-            "leads_lookup": "http",
-            "leads_http_url_template": f"http://127.0.0.1:{self.port}/{{domain}}/",
-            "leads_http_timeout_seconds": 2.0,
-            "leads_http_tlds": ["com", "io"],
+            "lookup": "http",
+            "http_url_template": f"http://127.0.0.1:{self.port}/{{domain}}/",
+            "http_timeout_seconds": 2.0,
+            "http_tlds": ["com", "io"],
             **overrides,
         }
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return LeadsSettings(_env_file=None, **values)  # type: ignore[call-arg]
 
     def lookup(self, **overrides: Any) -> HttpLookup:
         return HttpLookup(self.settings(**overrides))
@@ -268,7 +268,7 @@ async def test_a_page_bigger_than_max_bytes_is_cut_and_still_read(web: Web) -> N
         "kestrel.com",
         Page(html(None, head="<!-- " + "y" * 8000 + " --><title>Kestrel</title>")),
     )
-    lookup = web.lookup(leads_http_max_bytes=4096)
+    lookup = web.lookup(http_max_bytes=4096)
 
     started = time.monotonic()
     found = await lookup.find_website("Foo Labs")
@@ -287,9 +287,9 @@ async def test_a_compressed_page_is_inflated_only_up_to_max_bytes(web: Web) -> N
     web.site("foo.com", Page(b"\x00not gzip at all", headers={"Content-Encoding": "gzip"}))
     web.site("foolabs.io", Page(html("Foo Labs"), headers={"Content-Encoding": "br"}))
 
-    found = await web.lookup(leads_http_max_bytes=4096).find_website("Foo Labs")
-    refused = await web.lookup(leads_http_tlds=["io"]).find_website("Foo Labs")
-    broken = await web.lookup(leads_http_tlds=["com"]).find_website("Foo")
+    found = await web.lookup(http_max_bytes=4096).find_website("Foo Labs")
+    refused = await web.lookup(http_tlds=["io"]).find_website("Foo Labs")
+    broken = await web.lookup(http_tlds=["com"]).find_website("Foo")
 
     assert found.website is not None and found.website.title == "Foo Labs"
     assert refused.tried[0] == "foolabs.io: unsupported content encoding 'br'"
@@ -301,7 +301,7 @@ async def test_a_slow_page_times_out_and_is_recorded(web: Web) -> None:
     web.site("foolabs.io", Page(html("Foo Labs")))
 
     started = time.monotonic()
-    result = await web.lookup(leads_http_timeout_seconds=0.5).find_website("Foo Labs")
+    result = await web.lookup(http_timeout_seconds=0.5).find_website("Foo Labs")
 
     assert time.monotonic() - started < 2.5
     assert result.website is not None and result.website.domain == "foolabs.io"
@@ -313,9 +313,7 @@ async def test_a_page_that_trickles_in_hits_the_timeout_for_the_whole_page(web: 
     web.site("foolabs.com", Page(html("Foo Labs", body="<p>" + "z" * 200 + "</p>"), trickle=0.05))
 
     started = time.monotonic()
-    result = await web.lookup(leads_http_timeout_seconds=0.6, leads_http_tlds=["com"]).find_website(
-        "Foo Labs"
-    )
+    result = await web.lookup(http_timeout_seconds=0.6, http_tlds=["com"]).find_website("Foo Labs")
 
     assert time.monotonic() - started < 3
     assert result.website is None
@@ -352,7 +350,7 @@ async def test_redirects_within_the_template_host_are_followed_up_to_three(web: 
 
     found = await web.lookup().find_website("Foo Labs")
     web.requests.clear()
-    looping = await web.lookup(leads_http_tlds=["io"]).find_website("Foo Labs")
+    looping = await web.lookup(http_tlds=["io"]).find_website("Foo Labs")
 
     assert found.website is not None
     assert found.website.domain == "foolabs.com"
@@ -467,11 +465,9 @@ async def test_a_name_that_gives_no_domain_tries_nothing(web: Web) -> None:
     assert web.requests == []
 
 
-async def test_an_unknown_host_is_recorded_not_raised(settings: Settings) -> None:
+async def test_an_unknown_host_is_recorded_not_raised() -> None:
     lookup = HttpLookup(
-        settings.model_copy(
-            update={"leads_http_tlds": ["invalid"], "leads_http_timeout_seconds": 3.0}
-        )
+        LeadsSettings(_env_file=None, http_tlds=["invalid"], http_timeout_seconds=3.0)  # type: ignore[call-arg]
     )
 
     result = await lookup.find_website("Compound Lookup Test")
@@ -681,13 +677,14 @@ def test_the_sample_directory_is_clean() -> None:
 # --- choosing the lookup -------------------------------------------------------------------
 
 
-async def test_web_lookup_follows_the_setting(settings: Settings, tmp_path: Path) -> None:
+async def test_web_lookup_follows_the_setting(tmp_path: Path) -> None:
     path = write(tmp_path, "companies.csv", CSV)
+    settings = LeadsSettings(_env_file=None)  # type: ignore[call-arg]
 
-    directory = web_lookup(settings.model_copy(update={"leads_directory_path": path}))
-    sample = web_lookup(settings.model_copy(update={"leads_directory_path": None}))
-    http = web_lookup(settings.model_copy(update={"leads_lookup": "http"}))
-    off = web_lookup(settings.model_copy(update={"leads_lookup": "none"}))
+    directory = web_lookup(settings.model_copy(update={"directory_path": path}))
+    sample = web_lookup(settings.model_copy(update={"directory_path": None}))
+    http = web_lookup(settings.model_copy(update={"lookup": "http"}))
+    off = web_lookup(settings.model_copy(update={"lookup": "none"}))
 
     assert isinstance(directory, DirectoryLookup) and directory.path == path
     assert isinstance(sample, DirectoryLookup) and sample.path == SAMPLE_DIRECTORY

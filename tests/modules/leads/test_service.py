@@ -130,7 +130,7 @@ async def test_the_icp_is_cleaned_and_checked(session: AsyncSession, actor: Acto
 async def test_the_demo_icp_is_written_once_and_never_over_a_persons(
     session: AsyncSession, actor: Actor
 ) -> None:
-    from compound.modules.leads.api import seed_demo_icp
+    from compound.modules.leads.demo import seed_demo_icp
 
     assert await seed_demo_icp(session) is True
     icp = await service.get_icp(session)

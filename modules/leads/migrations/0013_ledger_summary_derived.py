@@ -2,7 +2,7 @@
 stored beside them.
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0011
 Create Date: 2026-12-02 13:39:29.757972
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 lead's first outreach email.
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0008
 Create Date: 2026-12-02 11:25:03.760562
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011"
-down_revision: str | None = "0010"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Leads: the pipeline (one lead per company) and the ideal customer profile.
 
 Revision ID: 0008
-Revises: 0007
+Revises: (the leads branch's base; depends on 0007)
 Create Date: 2026-11-24 01:05:11.672337
 """
 
@@ -12,9 +12,11 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
-down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+# The root of the leads branch: its own base, run after the substrate revision whose tables
+# (company, user, message) it refers to.
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = ("leads",)
+depends_on: str | Sequence[str] | None = "0007"
 
 
 def upgrade() -> None:

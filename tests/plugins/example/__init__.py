@@ -1,0 +1,1 @@
+"""A module that lives outside Compound (tests/plugins/README.md)."""

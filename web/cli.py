@@ -13,7 +13,7 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
@@ -25,7 +25,11 @@ from compound.platform.auth import service as auth
 from compound.platform.auth.actor import Actor
 from compound.platform.auth.models import ApiToken, User
 from compound.platform.config import Settings, get_settings, settings_problem
-from compound.platform.database import Database, ensure_schema_current, resolve_database_url
+from compound.platform.database import (
+    Database,
+    ensure_schema_current,
+    resolve_database_url,
+)
 from compound.platform.errors import CompoundError, Required, ValidationFailed
 from compound.platform.logging import configure_logging
 from compound.platform.modules import check_module_settings, installed_modules
@@ -48,7 +52,10 @@ def _say(message: str) -> None:
 
 
 async def _with_session(
-    settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, check_schema: bool = True
+    settings: Settings,
+    work: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    check_schema: bool = True,
 ) -> T:
     database = Database.connect(resolve_database_url(settings), pool_size=2)
     try:
@@ -75,7 +82,9 @@ def _db_current(settings: Settings, _: argparse.Namespace) -> int:
     expected = migrations.head_revisions(settings)
     _say(f"database is at migration {migrations.describe_heads(current)}")
     if current != expected:
-        _say(f"the code needs {migrations.describe_heads(expected)}: run `compound db upgrade`")
+        _say(
+            f"the code needs {migrations.describe_heads(expected)}: run `compound db upgrade`"
+        )
         return 1
     return 0
 
@@ -93,7 +102,9 @@ def _new_password(args: argparse.Namespace) -> str | None:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
-            raise Required("--password-stdin read no password from stdin", field="password")
+            raise Required(
+                "--password-stdin read no password from stdin", field="password"
+            )
         return password
     if os.environ.get(PASSWORD_VARIABLE):
         return os.environ[PASSWORD_VARIABLE]
@@ -101,7 +112,9 @@ def _new_password(args: argparse.Namespace) -> str | None:
         return None
     password = getpass.getpass("Password (empty: an API-only user without one): ")
     if password and getpass.getpass("Password again: ") != password:
-        raise ValidationFailed("the two passwords differ; nothing was created", field="password")
+        raise ValidationFailed(
+            "the two passwords differ; nothing was created", field="password"
+        )
     return password or None
 
 
@@ -139,7 +152,9 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> None:
         f"with scopes {','.join(token.scopes)}"
     )
     if token.mail_provider:
-        _say(f"mail it posts is believed only as {token.mail_provider}'s Authentication-Results")
+        _say(
+            f"mail it posts is believed only as {token.mail_provider}'s Authentication-Results"
+        )
     _say("store it now: it is shown once and only its hash is kept")
     _say(secret)
 
@@ -164,7 +179,11 @@ def _seed(settings: Settings, args: argparse.Namespace) -> None:
 
     async def seed(session: AsyncSession) -> str:
         counts = await seed_demo_data(
-            session, companies=args.companies, people=args.people, seed=args.seed, progress=_say
+            session,
+            companies=args.companies,
+            people=args.people,
+            seed=args.seed,
+            progress=_say,
         )
         return ", ".join(f"{count} {name}" for name, count in counts.items())
 
@@ -177,9 +196,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.web_workers
-    url = resolve_database_url(settings)  # starts the embedded server once, for all workers
+    url = resolve_database_url(
+        settings
+    )  # starts the embedded server once, for all workers
     asyncio.run(_check_ready(url, settings))
-    _say(f"Compound is serving on http://{host}:{port}  (GraphQL: http://{host}:{port}/graphql)")
+    _say(
+        f"Compound is serving on http://{host}:{port}  (GraphQL: http://{host}:{port}/graphql)"
+    )
     serve(host=host, port=port, workers=workers)
 
 
@@ -260,7 +283,8 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     gateway = model_gateway()
     if args.engine == "model" and not gateway.available:
         raise ValidationFailed(
-            "--engine model needs a model endpoint: set COMPOUND_OPENAI_BASE_URL", field="engine"
+            "--engine model needs a model endpoint: set COMPOUND_OPENAI_BASE_URL",
+            field="engine",
         )
     engine = (
         Engine.MODEL
@@ -321,7 +345,9 @@ def _agent_engines(settings: Settings) -> str:
     if endpoint_configured(settings):
         base_url = settings.openai_base_url
         # The URL may carry a key (user:password@, ?api-key=): printed masked.
-        endpoint = redact_url(base_url.get_secret_value()) if base_url else "the OpenAI API"
+        endpoint = (
+            redact_url(base_url.get_secret_value()) if base_url else "the OpenAI API"
+        )
         return (
             f"models at {endpoint} "
             f"(fast: {settings.llm_model_fast}, "
@@ -347,16 +373,22 @@ async def _check_ready(url: str, settings: Settings) -> None:
 def write_private_file(path: Path, text: str) -> None:
     """Write a secret readable by this user only, from the first byte: created 0600 (never
     following a planted symlink), and an older file is made 0600 before it is rewritten."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    descriptor = os.open(
+        path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600
+    )
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         os.fchmod(file.fileno(), 0o600)
         file.write(text)
 
 
-async def _prepare_demo(session: AsyncSession, settings: Settings) -> tuple[str | None, str]:
+async def _prepare_demo(
+    session: AsyncSession, settings: Settings
+) -> tuple[str | None, str]:
     """Make sure the demo admin exists; give them a fresh API token (older demo tokens revoked)."""
     password: str | None = None
-    admin = await session.scalar(select(User).where(col(User.email) == DEMO_ADMIN_EMAIL))
+    admin = await session.scalar(
+        select(User).where(col(User.email) == DEMO_ADMIN_EMAIL)
+    )
     if admin is None:
         password = secrets.token_urlsafe(12)
         await auth.create_user(
@@ -373,7 +405,9 @@ async def _prepare_demo(session: AsyncSession, settings: Settings) -> tuple[str 
     else:
         stale = await session.scalars(
             select(col(ApiToken.id))
-            .where(col(ApiToken.user_id) == admin.id, col(ApiToken.name) == DEMO_TOKEN_NAME)
+            .where(
+                col(ApiToken.user_id) == admin.id, col(ApiToken.name) == DEMO_TOKEN_NAME
+            )
             .where(col(ApiToken.revoked_at).is_(None))
         )
         for token_id in list(stale):
@@ -389,9 +423,6 @@ async def _prepare_demo(session: AsyncSession, settings: Settings) -> tuple[str 
 
 
 def _up(settings: Settings, args: argparse.Namespace) -> None:
-    from compound.platform.demo_data import database_is_empty, seed_demo_data
-    from compound.web.modules import demos
-
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _say(
         "database: "
@@ -403,25 +434,60 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
     )
     url = resolve_database_url(settings)
     migrations.upgrade(url, settings=settings)
+    password, token, queued = asyncio.run(
+        _with_session(
+            settings, lambda session: _prepare_up(session, settings, seed=args.seed)
+        )
+    )
+    _print_up_banner(settings, args, password=password, token=token, queued=queued)
+    args.workers = None
+    # The worker and the SMTP listener run beside the server; Ctrl-C reaches all of them
+    # (one process group).
+    beside = ["worker", "smtp", *(["smtp-sink"] if _local_relay(settings) else [])]
+    children = [
+        subprocess.Popen(  # noqa: S603 (our own interpreter and command names)
+            [sys.executable, "-m", "compound.web.cli", command], env=os.environ.copy()
+        )
+        for command in beside
+    ]
+    try:
+        _serve(settings, args)
+    finally:
+        _stop(children)
 
-    async def prepare(session: AsyncSession) -> tuple[str | None, str, list[str]]:
-        first_run = args.seed and await database_is_empty(session)
-        if first_run:
-            _say("loading demo data (first run only)…")
-            await seed_demo_data(session, progress=_say)
-            for demo in demos(settings):
-                await demo.seed(session)
-        password, token = await _prepare_demo(session, settings)
-        queued: list[str] = []
-        if first_run:
-            # Real agent work for the worker started below: the Inbox is not empty at first.
-            admin = auth.actor_for_user(await auth.user_by_email(session, DEMO_ADMIN_EMAIL))
-            for demo in demos(settings):
-                if (work := await demo.work(session, admin)) is not None:
-                    queued.append(work)
-        return password, token, queued
 
-    password, token, queued = asyncio.run(_with_session(settings, prepare))
+async def _prepare_up(
+    session: AsyncSession, settings: Settings, *, seed: bool
+) -> tuple[str | None, str, list[str]]:
+    """Demo data on the first run, the demo admin and token; what demo work was queued."""
+    from compound.platform.demo_data import database_is_empty, seed_demo_data
+    from compound.web.modules import demos
+
+    first_run = seed and await database_is_empty(session)
+    if first_run:
+        _say("loading demo data (first run only)…")
+        await seed_demo_data(session, progress=_say)
+        for demo in demos(settings):
+            await demo.seed(session)
+    password, token = await _prepare_demo(session, settings)
+    queued: list[str] = []
+    if first_run:
+        # Real agent work for the worker started beside the server: the Inbox is not empty.
+        admin = auth.actor_for_user(await auth.user_by_email(session, DEMO_ADMIN_EMAIL))
+        for demo in demos(settings):
+            if (work := await demo.work(session, admin)) is not None:
+                queued.append(work)
+    return password, token, queued
+
+
+def _print_up_banner(
+    settings: Settings,
+    args: argparse.Namespace,
+    *,
+    password: str | None,
+    token: str,
+    queued: list[str],
+) -> None:
     host = args.host or settings.host
     port = args.port or settings.port
     _say("")
@@ -429,14 +495,18 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
     _say(f"  GraphQL:      http://{host}:{port}/graphql")
     _say(f"  demo admin:   {DEMO_ADMIN_EMAIL}")
     if password:
-        _say(f"  password:     {password}   (also in {settings.data_dir / 'demo-admin.txt'})")
+        _say(
+            f"  password:     {password}   (also in {settings.data_dir / 'demo-admin.txt'})"
+        )
     _say(f"  API token:    {token}")
     _say(
         f"  SMTP:         {settings.smtp_host}:{settings.smtp_port} (mail to {_mail_to(settings)})"
     )
     outbound = f"{settings.outbound_smtp_host}:{settings.outbound_smtp_port}"
     if _local_relay(settings):
-        outbound += f" (the local sink: sent mail is kept in {settings.data_dir / 'outbox'})"
+        outbound += (
+            f" (the local sink: sent mail is kept in {settings.data_dir / 'outbox'})"
+        )
     _say(f"  outbound:     {outbound}")
     _say(f"  agents:       {_agent_engines(settings)}")
     if queued:
@@ -446,44 +516,42 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
         )
     _say("  Ctrl-C stops everything; `make up` again reuses the data.")
     _say("")
-    args.workers = None
-    # The worker and the SMTP listener run beside the server; Ctrl-C reaches all of them
-    # (one process group).
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-m", "compound.web.cli", "worker"], env=os.environ.copy()
-        ),
-        subprocess.Popen([sys.executable, "-m", "compound.web.cli", "smtp"], env=os.environ.copy()),
-    ]
-    if _local_relay(settings):
-        children.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "compound.web.cli", "smtp-sink"], env=os.environ.copy()
-            )
-        )
-    try:
-        _serve(settings, args)
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                child.kill()
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="compound", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_process_commands(commands)
+    _add_database_commands(commands)
+    _add_account_commands(commands)
+    _add_data_commands(commands)
+    return parser
 
+
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _add_process_commands(commands: Commands) -> None:
+    """The long-running roles: up, serve, worker, smtp, smtp-sink."""
     up = commands.add_parser(
         "up", help="migrate, load demo data once, and serve (embedded defaults)"
     )
     up.add_argument("--host")
     up.add_argument("--port", type=int)
-    up.add_argument("--no-seed", dest="seed", action="store_false", help="skip demo data")
+    up.add_argument(
+        "--no-seed", dest="seed", action="store_false", help="skip demo data"
+    )
     up.set_defaults(handler=_up)
 
     serve = commands.add_parser("serve", help="run the web server")
@@ -495,9 +563,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     worker = commands.add_parser("worker", help="run background jobs")
-    worker.add_argument("--processes", type=int, help="default COMPOUND_WORKER_PROCESSES")
-    worker.add_argument("--threads", type=int, help="per process; default COMPOUND_WORKER_THREADS")
-    worker.add_argument("--queue", dest="queues", action="append", default=[], help="only these")
+    worker.add_argument(
+        "--processes", type=int, help="default COMPOUND_WORKER_PROCESSES"
+    )
+    worker.add_argument(
+        "--threads", type=int, help="per process; default COMPOUND_WORKER_THREADS"
+    )
+    worker.add_argument(
+        "--queue", dest="queues", action="append", default=[], help="only these"
+    )
     worker.add_argument(
         "--import",
         dest="imports",
@@ -516,24 +590,36 @@ def build_parser() -> argparse.ArgumentParser:
     smtp.set_defaults(handler=_smtp)
 
     sink = commands.add_parser(
-        "smtp-sink", help="a local outbound relay that keeps what it is sent (demo, tests)"
+        "smtp-sink",
+        help="a local outbound relay that keeps what it is sent (demo, tests)",
     )
     sink.add_argument("--host", help="default COMPOUND_OUTBOUND_SMTP_HOST")
     sink.add_argument("--port", type=int, help="default COMPOUND_OUTBOUND_SMTP_PORT")
     sink.add_argument("--folder", type=Path, help="default DATA_DIR/outbox")
     sink.set_defaults(handler=_smtp_sink)
 
+
+def _add_database_commands(commands: Commands) -> None:
     database = commands.add_parser("db", help="database migrations")
-    database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    database_commands = database.add_subparsers(
+        dest="db_command", required=True, metavar="ACTION"
+    )
     database_commands.add_parser(
-        "upgrade", help="migrate the substrate and every installed module to its newest revision"
+        "upgrade",
+        help="migrate the substrate and every installed module to its newest revision",
     ).set_defaults(handler=_db_upgrade)
     database_commands.add_parser(
-        "current", help="print the database's revisions; exit 1 unless they are the code's"
+        "current",
+        help="print the database's revisions; exit 1 unless they are the code's",
     ).set_defaults(handler=_db_current)
 
+
+def _add_account_commands(commands: Commands) -> None:
+    """Users and API tokens."""
     user = commands.add_parser("user", help="people who sign in")
-    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    user_commands = user.add_subparsers(
+        dest="user_command", required=True, metavar="ACTION"
+    )
     user_create = user_commands.add_parser("create", help="create a user")
     user_create.add_argument("--email", required=True)
     # Refused with a message: a command line is readable by every user of the machine.
@@ -549,12 +635,16 @@ def build_parser() -> argparse.ArgumentParser:
     user_create.set_defaults(handler=_user_create)
 
     token = commands.add_parser("token", help="API tokens")
-    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    token_commands = token.add_subparsers(
+        dest="token_command", required=True, metavar="ACTION"
+    )
     token_create = token_commands.add_parser(
         "create", help="create a token; prints it once, on the last line"
     )
     token_create.add_argument("--user", required=True, help="the user's email")
-    token_create.add_argument("--scopes", default="read", help="comma-separated: read,write,ingest")
+    token_create.add_argument(
+        "--scopes", default="read", help="comma-separated: read,write,ingest"
+    )
     token_create.add_argument("--name")
     token_create.add_argument(
         "--mail-provider",
@@ -567,8 +657,12 @@ def build_parser() -> argparse.ArgumentParser:
     token_revoke.add_argument("id", help="the token's id, as `token create` prints it")
     token_revoke.set_defaults(handler=_token_revoke)
 
+
+def _add_data_commands(commands: Commands) -> None:
+    """Golden-case evals and generated demo data."""
     evaluate = commands.add_parser(
-        "eval", help="score agents on their golden cases (exit 1 below an agent's floor)"
+        "eval",
+        help="score agents on their golden cases (exit 1 below an agent's floor)",
     )
     evaluate.add_argument("agent", nargs="?", help="one agent; default: all")
     evaluate.add_argument(
@@ -577,15 +671,20 @@ def build_parser() -> argparse.ArgumentParser:
         default="configured",
         help="configured: the model when COMPOUND_OPENAI_BASE_URL is set, else offline",
     )
-    evaluate.add_argument("--verbose", "-v", action="store_true", help="list every miss")
+    evaluate.add_argument(
+        "--verbose", "-v", action="store_true", help="list every miss"
+    )
     evaluate.set_defaults(handler=_eval)
 
-    seed = commands.add_parser("seed", help="load generated demo companies, people, notes, tasks")
+    seed = commands.add_parser(
+        "seed", help="load generated demo companies, people, notes, tasks"
+    )
     seed.add_argument("--companies", type=int, default=200)
     seed.add_argument("--people", type=int, default=500)
-    seed.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data")
+    seed.add_argument(
+        "--seed", type=int, default=7, help="random seed: same seed, same data"
+    )
     seed.set_defaults(handler=_seed)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,12 +42,6 @@ def test_a_libpq_url_gets_the_psycopg_driver(monkeypatch: pytest.MonkeyPatch) ->
         ("COMPOUND_LLM_PRICES", '{"gpt-4o": {"input": -1, "output": 2}}'),
         ("COMPOUND_LLM_PRICES", '{"gpt-4o": {"input": 1, "output": 2, "cached": 0.5}}'),
         ("COMPOUND_LLM_PRICES", '["gpt-4o"]'),
-        ("COMPOUND_LEADS_LOOKUP", "google"),
-        ("COMPOUND_LEADS_BATCH_SIZE", "0"),
-        ("COMPOUND_LEADS_HTTP_URL_TEMPLATE", "https://example.com/"),
-        ("COMPOUND_LEADS_HTTP_URL_TEMPLATE", "file:///etc/{domain}"),
-        ("COMPOUND_LEADS_HTTP_TLDS", "com,.i o"),
-        ("COMPOUND_LEADS_HTTP_MAX_BYTES", "100"),
     ],
 )
 def test_bad_setting_names_the_setting(

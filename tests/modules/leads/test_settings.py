@@ -51,6 +51,22 @@ def test_a_bad_leads_setting_stops_the_command_and_names_its_variable(
     assert "Traceback" not in refused.stderr
 
 
-def test_the_leads_settings_class_refuses_a_bad_value_directly() -> None:
-    with pytest.raises(ValidationError):
-        LeadsSettings(_env_file=None, http_tlds=["x y"])  # type: ignore[call-arg]
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("COMPOUND_LEADS_LOOKUP", "google"),
+        ("COMPOUND_LEADS_BATCH_SIZE", "0"),
+        ("COMPOUND_LEADS_HTTP_URL_TEMPLATE", "https://example.com/"),
+        ("COMPOUND_LEADS_HTTP_URL_TEMPLATE", "file:///etc/{domain}"),
+        ("COMPOUND_LEADS_HTTP_TLDS", "com,.i o"),
+        ("COMPOUND_LEADS_HTTP_MAX_BYTES", "100"),
+        ("COMPOUND_LEADS_HTTP_TIMEOUT_SECONDS", "-1"),
+    ],
+)
+def test_a_bad_leads_setting_names_its_field(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as raised:
+        LeadsSettings(_env_file=None)  # type: ignore[call-arg]
+    assert name.removeprefix("COMPOUND_LEADS_").lower() in str(raised.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from compound.modules.leads.contract import ONE_LINER_MAX, DealFlowEmail
 from compound.modules.leads.extraction_fields import (
@@ -167,56 +168,100 @@ def _described(after: str, following: str) -> str | None:
     return liner.strip(" .,;:") or None
 
 
+@dataclass(frozen=True)
+class _Pitch:
+    """A company a prose sentence names and says what it does."""
+
+    position: int
+    """The index of the sentence that names it."""
+    name: str
+    liner: str
+    offset: int
+    """Where the name starts in its sentence."""
+    url: str
+    """What the parentheses after the name hold (`Pinewood Labs (pinewood.ai)`), or ""."""
+
+
 def _prose_sentences(text: str) -> list[tuple[str, Fields]]:
     """Every company a prose paragraph pitches, sentence by sentence: a capitalized name
     followed by what it does, with the stage and place said before the next company."""
     sentences = [sentence.strip() for sentence in split_sentences(text[:LINE_MAX])]
-    found: list[tuple[int, str, str, int, str]] = []
+    pitches = _pitches(sentences)
+    mentions: list[tuple[str, Fields]] = []
+    for number, pitch in enumerate(pitches):
+        end = pitches[number + 1].position if number + 1 < len(pitches) else len(sentences)
+        # From the name to the sentence before the next company: its stage and place.
+        parts = [sentences[pitch.position][pitch.offset :], *sentences[pitch.position + 1 : end]]
+        fields = _pitch_fields(pitch, ". ".join(parts))
+        if fields is not None:
+            mentions.append((pitch.name, fields))
+    return mentions
+
+
+def _pitches(sentences: list[str]) -> list[_Pitch]:
+    """The first company each sentence describes, once per company."""
+    found: list[_Pitch] = []
     for position, sentence in enumerate(sentences[:100]):
         following = sentences[position + 1] if position + 1 < len(sentences) else ""
-        for run in CAPITALIZED_RUN.finditer(sentence[:1_000]):
-            words = run.group().split(" ")
-            while words and words[0].casefold().strip("'’") in SENTENCE_STARTERS:
-                words.pop(0)
-            name = " ".join(words)
-            if (
-                not name
-                or len(words) > 5
-                or not valid_name(name)
-                or SUPPORT_ORG.search(name)
-                or (len(name) < 3 and not name[:1].isdigit())
-            ):
-                continue
-            after = sentence[run.end() : run.end() + 1_000]
-            site = re.match(r"\s*\(([^()]{1,120})\)", after)  # `Pinewood Labs (pinewood.ai) builds`
-            if site:
-                after = after[site.end() :]
-            liner = _described(after, following)
-            # "…, which makes seed investments": an investor describing itself.
-            if liner is None or re.search(r"\binvest", liner, re.IGNORECASE):
-                continue
-            if not any(company_name_key(name) == company_name_key(f[1]) for f in found):
-                found.append((position, name, liner, run.start(), site.group(1) if site else ""))
-            break
-    mentions: list[tuple[str, Fields]] = []
-    for number, (position, name, liner, offset, url) in enumerate(found):
-        end = found[number + 1][0] if number + 1 < len(found) else len(sentences)
-        # From the name to the sentence before the next company: its stage and place.
-        parts = [sentences[position][offset:], *sentences[position + 1 : end]]
-        segment = ". ".join(parts)
-        stage = stage_of(segment, growth_word=False)
-        if stage is None and not RAISING.search(segment):
+        pitch = _sentence_pitch(sentence, position, following)
+        if pitch is not None and not any(
+            company_name_key(pitch.name) == company_name_key(known.name) for known in found
+        ):
+            found.append(pitch)
+    return found
+
+
+def _sentence_pitch(sentence: str, position: int, following: str) -> _Pitch | None:
+    for run in CAPITALIZED_RUN.finditer(sentence[:1_000]):
+        name = _run_name(run.group())
+        if name is None:
             continue
-        fields = Fields(stage=stage, stage_present=stage is not None)
-        website = site_from(url, frozenset()) if url else None
-        fields.url = website.host if website else ""
-        trailing = TRAILING_PLACE.search(liner)
-        if trailing:
-            liner = liner[: trailing.start()]
-        fields.one_liner = liner[:ONE_LINER_MAX]
-        fields.location = _prose_place(segment, name) or (trailing.group(1) if trailing else "")
-        mentions.append((name, fields))
-    return mentions
+        after = sentence[run.end() : run.end() + 1_000]
+        site = re.match(r"\s*\(([^()]{1,120})\)", after)  # `Pinewood Labs (pinewood.ai) builds`
+        if site:
+            after = after[site.end() :]
+        liner = _described(after, following)
+        # "…, which makes seed investments": an investor describing itself.
+        if liner is None or re.search(r"\binvest", liner, re.IGNORECASE):
+            continue
+        return _Pitch(position, name, liner, run.start(), site.group(1) if site else "")
+    return None
+
+
+def _run_name(run: str) -> str | None:
+    """The company name a run of capitalized words spells once the words that open any
+    sentence are dropped (`Then Marlinspike`), or None when it spells none."""
+    words = run.split(" ")
+    while words and words[0].casefold().strip("'’") in SENTENCE_STARTERS:
+        words.pop(0)
+    name = " ".join(words)
+    if (
+        not name
+        or len(words) > 5
+        or not valid_name(name)
+        or SUPPORT_ORG.search(name)
+        or (len(name) < 3 and not name[:1].isdigit())
+    ):
+        return None
+    return name
+
+
+def _pitch_fields(pitch: _Pitch, segment: str) -> Fields | None:
+    """The fields of a pitched company from its segment of the paragraph; None when the
+    segment says nothing of a round (a company mentioned, not offered)."""
+    stage = stage_of(segment, growth_word=False)
+    if stage is None and not RAISING.search(segment):
+        return None
+    fields = Fields(stage=stage, stage_present=stage is not None)
+    website = site_from(pitch.url, frozenset()) if pitch.url else None
+    fields.url = website.host if website else ""
+    liner = pitch.liner
+    trailing = TRAILING_PLACE.search(liner)
+    if trailing:
+        liner = liner[: trailing.start()]
+    fields.one_liner = liner[:ONE_LINER_MAX]
+    fields.location = _prose_place(segment, pitch.name) or (trailing.group(1) if trailing else "")
+    return fields
 
 
 def _prose_draft(name: str, fields: Fields, start: int, end: int) -> Draft:
@@ -241,34 +286,37 @@ def read_prose(email: DealFlowEmail, reader: Reader) -> None:
         # A paragraph that pitches several companies is read sentence by sentence.
         several = _prose_sentences(text) if len(text) > 40 else []
         if len(several) >= 2 or (several and _prose_mention(text, strict=False) is None):
-            for name, fields in several:
-                mention = _prose_draft(name, fields, start, end)
-                known = next((d for d in reader.drafts if same_company(d, name)), None)
-                if known is not None:
-                    known.fill(mention)
-                elif len(reader.drafts) < MAX_CANDIDATES:
-                    reader.drafts.append(mention)
-            continue
-        # A paragraph that reads like a pitch is a candidate of its own; a looser mention
-        # ("Ortolan is shift swapping for …") only adds to a company the list names.
-        found = _prose_mention(text, strict=True)
-        standalone = found is not None
-        found = found or _prose_mention(text, strict=False)
-        if found is None:
-            continue
-        name, fields = found
-        mention = Draft(
-            name=name,
-            start=start,
-            end=end,
-            one_liner=fields.one_liner,
-            sector=judge_sector(fields.one_liner),
-            stage=fields.stage,
-            location=fields.location,
-            structured=False,
-        )
-        known = next((d for d in reader.drafts if same_company(d, name)), None)
+            _add_pitched(reader, several, start, end)
+        else:
+            _add_mentioned(reader, text, start, end)
+
+
+def _known(reader: Reader, name: str) -> Draft | None:
+    return next((draft for draft in reader.drafts if same_company(draft, name)), None)
+
+
+def _add_pitched(reader: Reader, mentions: list[tuple[str, Fields]], start: int, end: int) -> None:
+    for name, fields in mentions:
+        mention = _prose_draft(name, fields, start, end)
+        known = _known(reader, name)
         if known is not None:
             known.fill(mention)
-        elif standalone:
+        elif len(reader.drafts) < MAX_CANDIDATES:
             reader.drafts.append(mention)
+
+
+def _add_mentioned(reader: Reader, text: str, start: int, end: int) -> None:
+    # A paragraph that reads like a pitch is a candidate of its own; a looser mention
+    # ("Ortolan is shift swapping for …") only adds to a company the list names.
+    found = _prose_mention(text, strict=True)
+    standalone = found is not None
+    found = found or _prose_mention(text, strict=False)
+    if found is None:
+        return
+    name, fields = found
+    mention = _prose_draft(name, fields, start, end)
+    known = _known(reader, name)
+    if known is not None:
+        known.fill(mention)
+    elif standalone:
+        reader.drafts.append(mention)

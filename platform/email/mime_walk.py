@@ -8,7 +8,7 @@ import base64
 import binascii
 import quopri
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import policy
 from email.errors import InvalidBase64LengthDefect, MessageDefect
 from email.generator import BytesGenerator
@@ -58,6 +58,46 @@ _CAMEL_WORDS = re.compile(r"(?<!^)(?=[A-Z])")
 
 
 @dataclass
+class _Level:
+    """One multipart being walked. Each walk gets its own: inside an alternative, a plain or
+    HTML part stops the parts after it from joining the other body, and that stop must not
+    reach the multipart above."""
+
+    multipart_type: str
+    in_alternative: bool
+    """Whether this multipart is, or sits inside, a multipart/alternative."""
+    text: list[Message] | None
+    """Where inline parts join the text body; None once they no longer do."""
+    html: list[Message] | None
+    depth: int
+
+
+def _share_alternatives(level: _Level, text_count: int, html_count: int) -> None:
+    """An alternative that gave only a text or only an HTML version: it serves as the other,
+    too. The counts are the lists' lengths before the alternative was walked."""
+    if level.text is None or level.html is None:
+        return
+    if text_count == len(level.text) and html_count != len(level.html):
+        level.text.extend(level.html[html_count:])
+    if html_count == len(level.html) and text_count != len(level.text):
+        level.html.extend(level.text[text_count:])
+
+
+def _join_bodies(part: Message, content_type: str, level: _Level) -> None:
+    if level.in_alternative:
+        # Within an alternative, a plain part marks this branch as the text version: neither
+        # it nor what follows it here joins the HTML body. An HTML part, the reverse.
+        if content_type == "text/plain":
+            level.html = None
+        if content_type == "text/html":
+            level.text = None
+    if level.text is not None:
+        level.text.append(part)
+    if level.html is not None:
+        level.html.append(part)
+
+
+@dataclass
 class MessageBody:
     """Body text, HTML and attachments chosen the way JMAP (RFC 8621 §4.1.4) chooses them."""
 
@@ -73,99 +113,87 @@ class MessageBody:
 
     def read(self, message: Message) -> None:
         # A single-part message is read as a multipart/mixed holding that one part.
-        self._walk(
-            [message], "mixed", in_alternative=False, text=self.text_parts, html=self.html_parts
-        )
+        self._walk([message], _Level("mixed", False, self.text_parts, self.html_parts, depth=0))
 
-    def _walk(
-        self,
-        parts: list[Message],
-        multipart_type: str,
-        *,
-        in_alternative: bool,
-        text: list[Message] | None,
-        html: list[Message] | None,
-        depth: int = 0,
-    ) -> None:
-        text_count = len(text) if text is not None else -1
-        html_count = len(html) if html is not None else -1
+    def _walk(self, parts: list[Message], level: _Level) -> None:
+        text_count = len(level.text) if level.text is not None else -1
+        html_count = len(level.html) if level.html is not None else -1
         for index, part in enumerate(parts):
             if self._walked >= self.context.max_parts:
                 self.context.parts_over(self._walked + len(parts) - index)
                 return
             self._walked += 1
-            content_type = self._content_type(part)
-            maintype, _, subtype = content_type.partition("/")
-            if maintype == "multipart" and isinstance(part.get_payload(), list):
-                children = [child for child in part.get_payload() if isinstance(child, Message)]
-                self._note_text_outside_parts(part, content_type)
-                if depth >= MAX_NESTING:
-                    self.context.defect(f"MIME nesting deeper than {MAX_NESTING}; kept as a file")
-                    self._attach(part, content_type)
-                    continue
-                self._walk(
-                    children,
-                    subtype,
-                    in_alternative=in_alternative or subtype == "alternative",
-                    text=text,
-                    html=html,
-                    depth=depth + 1,
-                )
-                continue
-            if maintype == "multipart" and self._recover_boundary(part):
+            self._walk_part(part, index, level)
+        if level.multipart_type == "alternative":
+            _share_alternatives(level, text_count, html_count)
+
+    def _walk_part(self, part: Message, index: int, level: _Level) -> None:
+        content_type = self._content_type(part)
+        if content_type.startswith("multipart/"):
+            if isinstance(part.get_payload(), list):
+                self._walk_multipart(part, content_type, level)
+                return
+            if self._recover_boundary(part):
                 self._walked -= 1  # walked again below, as the multipart it turned out to be
-                self._walk(
-                    [part],
-                    multipart_type,
-                    in_alternative=in_alternative,
-                    text=text,
-                    html=html,
-                    depth=depth + 1,
-                )
-                continue
-            if maintype == "multipart":
-                # A multipart without a usable boundary: its content is text someone wrote.
-                content_type = "text/plain"
-                maintype, subtype = "text", "plain"
-            disposition = self.context.attempt(
-                part.get_content_disposition, None, f"{content_type} part: bad Content-Disposition"
-            )
-            filename = self._filename(part)
-            media = maintype in _INLINE_MEDIA
-            inline = (
-                disposition != "attachment"
-                and (content_type in _BODY_TYPES or media)
-                and (index == 0 or (multipart_type != "related" and (media or not filename)))
-                and not isinstance(part.get_payload(), list)
-            )
-            if not inline:
-                self._attach(part, content_type)
-                continue
-            if multipart_type == "alternative":
-                if content_type == "text/plain" and text is not None:
-                    text.append(part)
-                elif content_type == "text/html" and html is not None:
-                    html.append(part)
-                else:
-                    self._attach(part, content_type)
-                continue
-            if in_alternative:
-                if content_type == "text/plain":
-                    html = None
-                if content_type == "text/html":
-                    text = None
-            if text is not None:
-                text.append(part)
-            if html is not None:
-                html.append(part)
-            if media:
-                self._attach(part, content_type)
-        if multipart_type == "alternative" and text is not None and html is not None:
-            # Only one of the alternatives was found: it serves as the other, too.
-            if text_count == len(text) and html_count != len(html):
-                text.extend(html[html_count:])
-            if html_count == len(html) and text_count != len(text):
-                html.extend(text[text_count:])
+                self._walk([part], replace(level, depth=level.depth + 1))
+                return
+            # A multipart without a usable boundary: its content is text someone wrote.
+            content_type = "text/plain"
+        self._place_single_part(part, content_type, index, level)
+
+    def _walk_multipart(self, part: Message, content_type: str, level: _Level) -> None:
+        subtype = content_type.partition("/")[2]
+        children = [child for child in part.get_payload() if isinstance(child, Message)]
+        self._note_text_outside_parts(part, content_type)
+        if level.depth >= MAX_NESTING:
+            self.context.defect(f"MIME nesting deeper than {MAX_NESTING}; kept as a file")
+            self._attach(part, content_type)
+            return
+        inner = _Level(
+            subtype,
+            level.in_alternative or subtype == "alternative",
+            level.text,
+            level.html,
+            depth=level.depth + 1,
+        )
+        self._walk(children, inner)
+
+    def _place_single_part(
+        self, part: Message, content_type: str, index: int, level: _Level
+    ) -> None:
+        """A part that is not a multipart joins the text or HTML body, or both, when it is
+        shown inline; otherwise it is an attachment. Inline media are both."""
+        if not self._is_inline(part, content_type, index, level.multipart_type):
+            self._attach(part, content_type)
+            return
+        if level.multipart_type == "alternative":
+            self._place_alternative(part, content_type, level)
+            return
+        _join_bodies(part, content_type, level)
+        if content_type.partition("/")[0] in _INLINE_MEDIA:
+            self._attach(part, content_type)
+
+    def _is_inline(self, part: Message, content_type: str, index: int, multipart_type: str) -> bool:
+        # Both are read whatever the outcome: reading them is what records their defects.
+        disposition = self.context.attempt(
+            part.get_content_disposition, None, f"{content_type} part: bad Content-Disposition"
+        )
+        filename = self._filename(part)
+        media = content_type.partition("/")[0] in _INLINE_MEDIA
+        return (
+            disposition != "attachment"
+            and (content_type in _BODY_TYPES or media)
+            and (index == 0 or (multipart_type != "related" and (media or not filename)))
+            and not isinstance(part.get_payload(), list)
+        )
+
+    def _place_alternative(self, part: Message, content_type: str, level: _Level) -> None:
+        if content_type == "text/plain" and level.text is not None:
+            level.text.append(part)
+        elif content_type == "text/html" and level.html is not None:
+            level.html.append(part)
+        else:
+            self._attach(part, content_type)
 
     def _note_text_outside_parts(self, part: Message, content_type: str) -> None:
         # Mail clients ignore a multipart's preamble and epilogue, and so does Compound; but

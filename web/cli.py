@@ -82,9 +82,7 @@ def _db_current(settings: Settings, _: argparse.Namespace) -> int:
     expected = migrations.head_revisions(settings)
     _say(f"database is at migration {migrations.describe_heads(current)}")
     if current != expected:
-        _say(
-            f"the code needs {migrations.describe_heads(expected)}: run `compound db upgrade`"
-        )
+        _say(f"the code needs {migrations.describe_heads(expected)}: run `compound db upgrade`")
         return 1
     return 0
 
@@ -102,9 +100,7 @@ def _new_password(args: argparse.Namespace) -> str | None:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
-            raise Required(
-                "--password-stdin read no password from stdin", field="password"
-            )
+            raise Required("--password-stdin read no password from stdin", field="password")
         return password
     if os.environ.get(PASSWORD_VARIABLE):
         return os.environ[PASSWORD_VARIABLE]
@@ -112,9 +108,7 @@ def _new_password(args: argparse.Namespace) -> str | None:
         return None
     password = getpass.getpass("Password (empty: an API-only user without one): ")
     if password and getpass.getpass("Password again: ") != password:
-        raise ValidationFailed(
-            "the two passwords differ; nothing was created", field="password"
-        )
+        raise ValidationFailed("the two passwords differ; nothing was created", field="password")
     return password or None
 
 
@@ -152,9 +146,7 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> None:
         f"with scopes {','.join(token.scopes)}"
     )
     if token.mail_provider:
-        _say(
-            f"mail it posts is believed only as {token.mail_provider}'s Authentication-Results"
-        )
+        _say(f"mail it posts is believed only as {token.mail_provider}'s Authentication-Results")
     _say("store it now: it is shown once and only its hash is kept")
     _say(secret)
 
@@ -196,13 +188,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.web_workers
-    url = resolve_database_url(
-        settings
-    )  # starts the embedded server once, for all workers
+    url = resolve_database_url(settings)  # starts the embedded server once, for all workers
     asyncio.run(_check_ready(url, settings))
-    _say(
-        f"Compound is serving on http://{host}:{port}  (GraphQL: http://{host}:{port}/graphql)"
-    )
+    _say(f"Compound is serving on http://{host}:{port}  (GraphQL: http://{host}:{port}/graphql)")
     serve(host=host, port=port, workers=workers)
 
 
@@ -345,9 +333,7 @@ def _agent_engines(settings: Settings) -> str:
     if endpoint_configured(settings):
         base_url = settings.openai_base_url
         # The URL may carry a key (user:password@, ?api-key=): printed masked.
-        endpoint = (
-            redact_url(base_url.get_secret_value()) if base_url else "the OpenAI API"
-        )
+        endpoint = redact_url(base_url.get_secret_value()) if base_url else "the OpenAI API"
         return (
             f"models at {endpoint} "
             f"(fast: {settings.llm_model_fast}, "
@@ -373,22 +359,16 @@ async def _check_ready(url: str, settings: Settings) -> None:
 def write_private_file(path: Path, text: str) -> None:
     """Write a secret readable by this user only, from the first byte: created 0600 (never
     following a planted symlink), and an older file is made 0600 before it is rewritten."""
-    descriptor = os.open(
-        path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600
-    )
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         os.fchmod(file.fileno(), 0o600)
         file.write(text)
 
 
-async def _prepare_demo(
-    session: AsyncSession, settings: Settings
-) -> tuple[str | None, str]:
+async def _prepare_demo(session: AsyncSession, settings: Settings) -> tuple[str | None, str]:
     """Make sure the demo admin exists; give them a fresh API token (older demo tokens revoked)."""
     password: str | None = None
-    admin = await session.scalar(
-        select(User).where(col(User.email) == DEMO_ADMIN_EMAIL)
-    )
+    admin = await session.scalar(select(User).where(col(User.email) == DEMO_ADMIN_EMAIL))
     if admin is None:
         password = secrets.token_urlsafe(12)
         await auth.create_user(
@@ -405,9 +385,7 @@ async def _prepare_demo(
     else:
         stale = await session.scalars(
             select(col(ApiToken.id))
-            .where(
-                col(ApiToken.user_id) == admin.id, col(ApiToken.name) == DEMO_TOKEN_NAME
-            )
+            .where(col(ApiToken.user_id) == admin.id, col(ApiToken.name) == DEMO_TOKEN_NAME)
             .where(col(ApiToken.revoked_at).is_(None))
         )
         for token_id in list(stale):
@@ -435,9 +413,7 @@ def _up(settings: Settings, args: argparse.Namespace) -> None:
     url = resolve_database_url(settings)
     migrations.upgrade(url, settings=settings)
     password, token, queued = asyncio.run(
-        _with_session(
-            settings, lambda session: _prepare_up(session, settings, seed=args.seed)
-        )
+        _with_session(settings, lambda session: _prepare_up(session, settings, seed=args.seed))
     )
     _print_up_banner(settings, args, password=password, token=token, queued=queued)
     args.workers = None
@@ -495,18 +471,14 @@ def _print_up_banner(
     _say(f"  GraphQL:      http://{host}:{port}/graphql")
     _say(f"  demo admin:   {DEMO_ADMIN_EMAIL}")
     if password:
-        _say(
-            f"  password:     {password}   (also in {settings.data_dir / 'demo-admin.txt'})"
-        )
+        _say(f"  password:     {password}   (also in {settings.data_dir / 'demo-admin.txt'})")
     _say(f"  API token:    {token}")
     _say(
         f"  SMTP:         {settings.smtp_host}:{settings.smtp_port} (mail to {_mail_to(settings)})"
     )
     outbound = f"{settings.outbound_smtp_host}:{settings.outbound_smtp_port}"
     if _local_relay(settings):
-        outbound += (
-            f" (the local sink: sent mail is kept in {settings.data_dir / 'outbox'})"
-        )
+        outbound += f" (the local sink: sent mail is kept in {settings.data_dir / 'outbox'})"
     _say(f"  outbound:     {outbound}")
     _say(f"  agents:       {_agent_engines(settings)}")
     if queued:
@@ -549,9 +521,7 @@ def _add_process_commands(commands: Commands) -> None:
     )
     up.add_argument("--host")
     up.add_argument("--port", type=int)
-    up.add_argument(
-        "--no-seed", dest="seed", action="store_false", help="skip demo data"
-    )
+    up.add_argument("--no-seed", dest="seed", action="store_false", help="skip demo data")
     up.set_defaults(handler=_up)
 
     serve = commands.add_parser("serve", help="run the web server")
@@ -563,15 +533,9 @@ def _add_process_commands(commands: Commands) -> None:
     serve.set_defaults(handler=_serve)
 
     worker = commands.add_parser("worker", help="run background jobs")
-    worker.add_argument(
-        "--processes", type=int, help="default COMPOUND_WORKER_PROCESSES"
-    )
-    worker.add_argument(
-        "--threads", type=int, help="per process; default COMPOUND_WORKER_THREADS"
-    )
-    worker.add_argument(
-        "--queue", dest="queues", action="append", default=[], help="only these"
-    )
+    worker.add_argument("--processes", type=int, help="default COMPOUND_WORKER_PROCESSES")
+    worker.add_argument("--threads", type=int, help="per process; default COMPOUND_WORKER_THREADS")
+    worker.add_argument("--queue", dest="queues", action="append", default=[], help="only these")
     worker.add_argument(
         "--import",
         dest="imports",
@@ -601,9 +565,7 @@ def _add_process_commands(commands: Commands) -> None:
 
 def _add_database_commands(commands: Commands) -> None:
     database = commands.add_parser("db", help="database migrations")
-    database_commands = database.add_subparsers(
-        dest="db_command", required=True, metavar="ACTION"
-    )
+    database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     database_commands.add_parser(
         "upgrade",
         help="migrate the substrate and every installed module to its newest revision",
@@ -617,9 +579,7 @@ def _add_database_commands(commands: Commands) -> None:
 def _add_account_commands(commands: Commands) -> None:
     """Users and API tokens."""
     user = commands.add_parser("user", help="people who sign in")
-    user_commands = user.add_subparsers(
-        dest="user_command", required=True, metavar="ACTION"
-    )
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     user_create = user_commands.add_parser("create", help="create a user")
     user_create.add_argument("--email", required=True)
     # Refused with a message: a command line is readable by every user of the machine.
@@ -635,16 +595,12 @@ def _add_account_commands(commands: Commands) -> None:
     user_create.set_defaults(handler=_user_create)
 
     token = commands.add_parser("token", help="API tokens")
-    token_commands = token.add_subparsers(
-        dest="token_command", required=True, metavar="ACTION"
-    )
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     token_create = token_commands.add_parser(
         "create", help="create a token; prints it once, on the last line"
     )
     token_create.add_argument("--user", required=True, help="the user's email")
-    token_create.add_argument(
-        "--scopes", default="read", help="comma-separated: read,write,ingest"
-    )
+    token_create.add_argument("--scopes", default="read", help="comma-separated: read,write,ingest")
     token_create.add_argument("--name")
     token_create.add_argument(
         "--mail-provider",
@@ -671,19 +627,13 @@ def _add_data_commands(commands: Commands) -> None:
         default="configured",
         help="configured: the model when COMPOUND_OPENAI_BASE_URL is set, else offline",
     )
-    evaluate.add_argument(
-        "--verbose", "-v", action="store_true", help="list every miss"
-    )
+    evaluate.add_argument("--verbose", "-v", action="store_true", help="list every miss")
     evaluate.set_defaults(handler=_eval)
 
-    seed = commands.add_parser(
-        "seed", help="load generated demo companies, people, notes, tasks"
-    )
+    seed = commands.add_parser("seed", help="load generated demo companies, people, notes, tasks")
     seed.add_argument("--companies", type=int, default=200)
     seed.add_argument("--people", type=int, default=500)
-    seed.add_argument(
-        "--seed", type=int, default=7, help="random seed: same seed, same data"
-    )
+    seed.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data")
     seed.set_defaults(handler=_seed)
 
 

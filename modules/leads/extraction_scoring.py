@@ -16,8 +16,9 @@ from compound.modules.leads.contract import DealFlowEmail, ExtractedCompany
 from compound.platform.email.html_text import html_to_text
 from compound.platform.normalize import LEGAL_SUFFIXES
 from compound.platform.records.models import COMPANY_NAME_MAX
+from compound.platform.resources import package_path
 
-EXTRACTION_CASES = Path(__file__).resolve().parent / "evals" / "extraction"
+EXTRACTION_CASES = package_path("compound.modules.leads", "evals", "extraction")
 FIELDS = ("url", "stage", "sector", "location", "one_liner")
 ONE_LINER_OVERLAP = 0.5
 """Dice overlap of words above which two one-liners say the same thing: a shorter or

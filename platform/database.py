@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,6 +23,15 @@ from compound.platform.errors import DatabaseNotReady
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS_DIR = REPOSITORY_ROOT / "migrations"
+# The exceptions that mean "the database is not there right now", not "this input is bad":
+# an edge answers them with "try again later" (SMTP 451, HTTP 503).
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    DatabaseNotReady,
+    OSError,  # refused connections, and the TimeoutError of a store that took too long
+)
 
 
 def resolve_database_url(settings: Settings) -> str:

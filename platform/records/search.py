@@ -246,8 +246,8 @@ async def _described(
     """Each found record with its title, snippet and page; records gone since are left out."""
     records = await _read_found(session, list(found))
     described = [
-        *_described_companies(records),
-        *_described_people(records),
+        *(_described_company(company) for company in records.companies),
+        *(_described_person(records, person) for person in records.people),
         *_described_notes(records),
         *_described_messages(records),
     ]
@@ -256,10 +256,11 @@ async def _described(
 
 @dataclass(frozen=True)
 class _FoundRecords:
-    """The found records that still exist, and the companies and people they point to."""
+    """The found records that still exist, in the order found, and the companies and people
+    their notes and people point to."""
 
-    company_ids: list[uuid.UUID]
-    person_ids: list[uuid.UUID]
+    companies: list[RecordView]
+    people: list[RecordView]
     notes: list[RecordView]
     messages: list[RecordView]
     company_by_id: dict[uuid.UUID, RecordView]
@@ -304,15 +305,17 @@ async def _read_found(
             ),
         )
     )
+    company_by_id = {row.id: row for row in companies}
+    person_by_id = {row.id: row for row in people}
     person_ids = ids_of("person")
     emails = dict(zip(person_ids, await lookups.emails_of_people(session, person_ids), strict=True))
     return _FoundRecords(
-        company_ids=ids_of("company"),
-        person_ids=person_ids,
+        companies=_present([company_by_id.get(record_id) for record_id in ids_of("company")]),
+        people=_present([person_by_id.get(record_id) for record_id in person_ids]),
         notes=notes,
         messages=messages,
-        company_by_id={row.id: row for row in companies},
-        person_by_id={row.id: row for row in people},
+        company_by_id=company_by_id,
+        person_by_id=person_by_id,
         emails=emails,
     )
 
@@ -333,31 +336,18 @@ async def _messages_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> l
     return list(rows.all())
 
 
-def _described_companies(records: _FoundRecords) -> list[_Described]:
-    described = []
-    for company_id in records.company_ids:
-        company = records.company_by_id.get(company_id)
-        if company is not None:
-            about = " · ".join(part for part in (company.domain, company.description) if part)
-            described.append(
-                _Described("company", company.id, company.name, about, f"/companies/{company.id}")
-            )
-    return described
+def _described_company(company: RecordView) -> _Described:
+    about = " · ".join(part for part in (company.domain, company.description) if part)
+    return _Described("company", company.id, company.name, about, f"/companies/{company.id}")
 
 
-def _described_people(records: _FoundRecords) -> list[_Described]:
-    described = []
-    for person_id in records.person_ids:
-        person = records.person_by_id.get(person_id)
-        if person is not None:
-            employer = records.company_by_id.get(person.company_id) if person.company_id else None
-            role = " at ".join(part for part in (person.title, employer and employer.name) if part)
-            first_email = records.emails.get(person.id, [])[:1]
-            about = " · ".join(part for part in (role, *first_email) if part)
-            described.append(
-                _Described("person", person.id, person.name, about, f"/people/{person.id}")
-            )
-    return described
+def _described_person(records: _FoundRecords, person: RecordView) -> _Described:
+    """A person with their role at their company and their first email address."""
+    employer = records.company_by_id.get(person.company_id) if person.company_id else None
+    role = " at ".join(part for part in (person.title, employer and employer.name) if part)
+    first_email = records.emails.get(person.id, [])[:1]
+    about = " · ".join(part for part in (role, *first_email) if part)
+    return _Described("person", person.id, person.name, about, f"/people/{person.id}")
 
 
 def _described_notes(records: _FoundRecords) -> list[_Described]:

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,6 +19,16 @@ from sqlalchemy.ext.asyncio import (
 from compound.platform.config import Settings
 from compound.platform.embedded_postgres import start_embedded_postgres
 from compound.platform.errors import DatabaseNotReady
+
+# The exceptions that mean "the database is not there right now", not "this input is bad":
+# an edge answers them with "try again later" (SMTP 451, HTTP 503).
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    DatabaseNotReady,
+    OSError,  # refused connections, and the TimeoutError of a store that took too long
+)
 
 
 def resolve_database_url(settings: Settings) -> str:

@@ -56,6 +56,12 @@ class DatabaseNotReady(CompoundError):
     code = "DATABASE_NOT_READY"
 
 
+class PortInUse(CompoundError):
+    """A server (web, SMTP) cannot listen on its address: another process holds the port."""
+
+    code = "PORT_IN_USE"
+
+
 class ServiceUnavailable(CompoundError):
     """A service Compound depends on (a model endpoint) failed or answered nonsense."""
 

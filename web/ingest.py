@@ -14,16 +14,14 @@ from litestar.exceptions import (
     ServiceUnavailableException,
 )
 from litestar.handlers import HTTPRouteHandler
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from compound.platform.auth.actor import Actor
 from compound.platform.auth.service import mail_provider_of
 from compound.platform.config import Settings
-from compound.platform.database import Database
+from compound.platform.database import DATABASE_UNAVAILABLE, Database
 from compound.platform.email.ingest import Envelope, ingest_raw
 from compound.platform.email.models import Channel
-from compound.platform.errors import DatabaseNotReady, TooLong, ValidationFailed
+from compound.platform.errors import TooLong, ValidationFailed
 from compound.web.auth import request_actor
 from compound.web.rate_limit import rate_limited_per_token
 
@@ -31,14 +29,6 @@ logger = logging.getLogger(__name__)
 
 MEDIA_TYPE = "message/rfc822"
 RETRY_AFTER_SECONDS = 30
-# The exceptions that mean "the database is not there right now", not "this request is bad".
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    PoolTimeout,
-    DatabaseNotReady,
-    OSError,
-)
 
 
 class PayloadTooLarge(HTTPException):

@@ -16,13 +16,9 @@ from types import FrameType
 
 import uvicorn
 
-from compound.platform.errors import CompoundError
+from compound.platform.errors import PortInUse
 
 APP = "compound.web.app:create_app"
-
-
-class PortInUse(CompoundError):
-    code = "PORT_IN_USE"
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -134,60 +134,8 @@ async def route_offline(context: RunContext, request: RouteEmail) -> Routed:
     verdict = Triage.model_validate(child.output)
     kind, decided_by = verdict.kind, "triage"
     if verdict.confidence < CONFIDENT:
-        alternatives = [verdict.kind.value] + [k.value for k in TriageKind if k != verdict.kind]
-        answer = await context.ask(
-            f"What kind of mail is “{email.subject or '(no subject)'}” from {email.sender}?",
-            choices=alternatives,
-            explanation=f"Triage thinks {verdict.kind.value} ({verdict.confidence:.0%} sure): "
-            f"{verdict.ask}",
-            evidence=[
-                Evidence(
-                    label="the message",
-                    record_type="message",
-                    record_id=request.message_id,
-                    quote=email.text[:1_000],
-                )
-            ],
-        )
-        kind, decided_by = TriageKind(answer), "a person"
-    handler = _handlers.get(kind)
-    if kind in COMMANDS and not email.sender_is_internal:
-        handler = None
-        await context.note_policy(
-            "command_refused",
-            {
-                "kind": kind.value,
-                "sender": email.sender,
-                "reason": "not an authenticated colleague",
-            },
-        )
-    inbound = InboundEmail(
-        message_id=request.message_id,
-        kind=kind,
-        ask=verdict.ask,
-        sender=email.sender,
-        sender_internal=email.sender_is_internal,
-        subject=email.subject,
-    )
-    if handler is None:
-        if kind in COMMANDS and not email.sender_is_internal:
-            route = "reported: a command from a sender who is not an authenticated colleague"
-            why = (
-                f"only an authenticated sender on an internal domain may have Compound act "
-                f"on {kind.value.replace('_', ' ')} mail; forward it if it should be acted on"
-            )
-        else:
-            route = "reported: no module handles this kind yet"
-            why = f"no module handles {kind.value} mail yet"
-        await context.report(
-            f"{kind.value.replace('_', ' ').capitalize()}: {email.subject or '(no subject)'}",
-            explanation=f"{verdict.ask} (from {email.sender}; {why})",
-            evidence=[
-                Evidence(label="the message", record_type="message", record_id=request.message_id)
-            ],
-        )
-    else:
-        route = (await handler(context, inbound))[:300]
+        kind, decided_by = await _ask_kind(context, request.message_id, email, verdict), "a person"
+    route = await _hand_over(context, request.message_id, email, kind, verdict.ask)
     await context.call(
         "record_verdict",
         Verdict(
@@ -205,6 +153,83 @@ async def route_offline(context: RunContext, request: RouteEmail) -> Routed:
         # `sender_is_internal` is only true for those (see platform/email/processing.py).
         await _acknowledge(context, request.message_id, email, kind, verdict.ask, route)
     return Routed(kind=kind, ask=verdict.ask, confidence=verdict.confidence, route=route)
+
+
+async def _ask_kind(
+    context: RunContext, message_id: uuid.UUID, email: EmailForTriage, verdict: Triage
+) -> TriageKind:
+    """A person's answer to what kind of mail this is, triage's guess offered first."""
+    alternatives = [verdict.kind.value] + [k.value for k in TriageKind if k != verdict.kind]
+    answer = await context.ask(
+        f"What kind of mail is “{email.subject or '(no subject)'}” from {email.sender}?",
+        choices=alternatives,
+        explanation=f"Triage thinks {verdict.kind.value} ({verdict.confidence:.0%} sure): "
+        f"{verdict.ask}",
+        evidence=[
+            Evidence(
+                label="the message",
+                record_type="message",
+                record_id=message_id,
+                quote=email.text[:1_000],
+            )
+        ],
+    )
+    return TriageKind(answer)
+
+
+async def _hand_over(
+    context: RunContext, message_id: uuid.UUID, email: EmailForTriage, kind: TriageKind, ask: str
+) -> str:
+    """Hand the message to the module registered for its kind; the route it took, one line."""
+    if kind in COMMANDS and not email.sender_is_internal:
+        await context.note_policy(
+            "command_refused",
+            {
+                "kind": kind.value,
+                "sender": email.sender,
+                "reason": "not an authenticated colleague",
+            },
+        )
+        return await _report_unrouted(context, message_id, email, kind, ask, refused=True)
+    handler = _handlers.get(kind)
+    if handler is None:
+        return await _report_unrouted(context, message_id, email, kind, ask, refused=False)
+    inbound = InboundEmail(
+        message_id=message_id,
+        kind=kind,
+        ask=ask,
+        sender=email.sender,
+        sender_internal=email.sender_is_internal,
+        subject=email.subject,
+    )
+    return (await handler(context, inbound))[:300]
+
+
+async def _report_unrouted(
+    context: RunContext,
+    message_id: uuid.UUID,
+    email: EmailForTriage,
+    kind: TriageKind,
+    ask: str,
+    *,
+    refused: bool,
+) -> str:
+    """Put a message no module takes in front of a person; the route, one line."""
+    if refused:
+        route = "reported: a command from a sender who is not an authenticated colleague"
+        why = (
+            f"only an authenticated sender on an internal domain may have Compound act "
+            f"on {kind.value.replace('_', ' ')} mail; forward it if it should be acted on"
+        )
+    else:
+        route = "reported: no module handles this kind yet"
+        why = f"no module handles {kind.value} mail yet"
+    await context.report(
+        f"{kind.value.replace('_', ' ').capitalize()}: {email.subject or '(no subject)'}",
+        explanation=f"{ask} (from {email.sender}; {why})",
+        evidence=[Evidence(label="the message", record_type="message", record_id=message_id)],
+    )
+    return route
 
 
 async def _acknowledge(

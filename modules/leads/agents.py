@@ -143,79 +143,120 @@ def _choice(candidate: tools.CandidateView) -> str:
 
 
 async def _research_offline(context: RunContext, request: ResearchCompany) -> Researched:
+    resolve = _resolve_arguments(request)
+    if request.question is not None:
+        decided = await _ask_which(context, request, request.question)
+        if decided is None:
+            return await _skip_dismissed(context, request)
+        resolve = resolve.model_copy(update=decided)
+    resolved = tools.ResolvedCompany.model_validate(
+        await context.call("resolve_or_create_company", resolve)
+    )
+    if resolved.action == "ask":
+        return await _ask_in_a_run_of_its_own(context, request, resolved)
+    assert resolved.company_id is not None
+    details = [resolved.reason]
+    web: dict[str, Any] | None = None
+    needs_you = False
+    if not resolved.domain:
+        web, found = await _find_website(context, request, resolved, resolved.company_id)
+        details.append(found)
+        needs_you = web is None
+    lead_id = await _write_up(context, request, resolved, resolved.company_id, web)
+    return await _finish_research(
+        context, request, resolved, lead_id, details=details, needs_you=needs_you
+    )
+
+
+def _resolve_arguments(request: ResearchCompany) -> tools.ResolveCompany:
     company = request.company
-    resolve = tools.ResolveCompany(
+    return tools.ResolveCompany(
         name=company.name,
         url_hint=company.url or None,
         context=company.one_liner[: tools.CONTEXT_MAX],
         source_message_id=request.message_id,
         span=company.span,
     )
-    if request.question is not None:
-        decided = await _ask_which(context, request, request.question)
-        if decided is None:
-            line = LedgerLine(
-                name=company.name, outcome=Outcome.SKIPPED, detail="a person dismissed the question"
-            )
-            await _record(context, request, line, settled=True)
-            return Researched(outcome=Outcome.SKIPPED, detail=line.detail)
-        resolve = resolve.model_copy(update=decided)
-    resolved = tools.ResolvedCompany.model_validate(
-        await context.call("resolve_or_create_company", resolve)
+
+
+async def _skip_dismissed(context: RunContext, request: ResearchCompany) -> Researched:
+    line = LedgerLine(
+        name=request.company.name,
+        outcome=Outcome.SKIPPED,
+        detail="a person dismissed the question",
     )
-    if resolved.action == "ask":
-        # The batch does not wait for a person: a run of its own asks and finishes the job.
-        question = Question(reason=resolved.reason[:1_000], candidates=resolved.candidates)
-        await context.start_children(RESEARCH, [request.model_copy(update={"question": question})])
-        line = LedgerLine(
-            name=company.name,
-            outcome=Outcome.ASKED,
-            detail=f"which company is it? {resolved.reason}"[:500],
-            needs_you=True,
-            run_id=context.run.id,
-        )
-        await _record(context, request, line)
-        return Researched(outcome=Outcome.ASKED, detail=line.detail)
-    assert resolved.company_id is not None
-    needs_you = False
-    details = [resolved.reason]
-    web: dict[str, Any] | None = None
-    if not resolved.domain:
-        found = await context.call(
-            "find_website", tools.FindWebsite(name=company.name, context=company.one_liner[:2_000])
-        )
-        web = found.get("website")
-        tried = "; ".join(found.get("tried", [])) or "nothing to try"
-        if web:
-            try:
-                await context.call(
-                    "record_website",
-                    tools.RecordWebsite(
-                        company_id=resolved.company_id,
-                        domain=web["domain"],
-                        description=(web.get("description") or "")[:2_000],
-                        source_url=web.get("source") or "",
-                    ),
-                )
-                details.append(f"website {web['domain']} found ({found['provider']})")
-            except ToolFailed as failure:
-                web = None
-                tried = failure.message
-        if not web:
-            needs_you = True
-            details.append("no website found")
-            await context.report_exception(
-                f"No URL found for {company.name}: tried {tried}"[:300],
-                explanation=(
-                    f"{company.name} was {'added' if resolved.action == 'created' else 'linked'}"
-                    f" without a website. Tried: {tried}. Add it on the company if you know it."
+    await _record(context, request, line, settled=True)
+    return Researched(outcome=Outcome.SKIPPED, detail=line.detail)
+
+
+async def _ask_in_a_run_of_its_own(
+    context: RunContext, request: ResearchCompany, resolved: tools.ResolvedCompany
+) -> Researched:
+    # The batch does not wait for a person: a run of its own asks and finishes the job.
+    question = Question(reason=resolved.reason[:1_000], candidates=resolved.candidates)
+    await context.start_children(RESEARCH, [request.model_copy(update={"question": question})])
+    line = LedgerLine(
+        name=request.company.name,
+        outcome=Outcome.ASKED,
+        detail=f"which company is it? {resolved.reason}"[:500],
+        needs_you=True,
+        run_id=context.run.id,
+    )
+    await _record(context, request, line)
+    return Researched(outcome=Outcome.ASKED, detail=line.detail)
+
+
+async def _find_website(
+    context: RunContext,
+    request: ResearchCompany,
+    resolved: tools.ResolvedCompany,
+    company_id: uuid.UUID,
+) -> tuple[dict[str, Any] | None, str]:
+    """Look up and record the company's website: the website (None if none) and the ledger's
+    word on it; a company left without one is reported to a person."""
+    company = request.company
+    found = await context.call(
+        "find_website", tools.FindWebsite(name=company.name, context=company.one_liner[:2_000])
+    )
+    web: dict[str, Any] | None = found.get("website")
+    tried = "; ".join(found.get("tried", [])) or "nothing to try"
+    if web:
+        try:
+            await context.call(
+                "record_website",
+                tools.RecordWebsite(
+                    company_id=company_id,
+                    domain=web["domain"],
+                    description=(web.get("description") or "")[:2_000],
+                    source_url=web.get("source") or "",
                 ),
-                evidence=_evidence(request, resolved.company_id),
             )
+            return web, f"website {web['domain']} found ({found['provider']})"
+        except ToolFailed as failure:
+            tried = failure.message
+    await context.report_exception(
+        f"No URL found for {company.name}: tried {tried}"[:300],
+        explanation=(
+            f"{company.name} was {'added' if resolved.action == 'created' else 'linked'}"
+            f" without a website. Tried: {tried}. Add it on the company if you know it."
+        ),
+        evidence=_evidence(request, company_id),
+    )
+    return None, "no website found"
+
+
+async def _write_up(
+    context: RunContext,
+    request: ResearchCompany,
+    resolved: tools.ResolvedCompany,
+    company_id: uuid.UUID,
+    web: dict[str, Any] | None,
+) -> uuid.UUID:
+    """The research note and the qualified lead; the lead's id."""
     await context.call(
         "write_research_note",
         tools.ResearchNote(
-            company_id=resolved.company_id,
+            company_id=company_id,
             body=_note(request, resolved, web),
             source_message_id=request.message_id,
         ),
@@ -223,13 +264,26 @@ async def _research_offline(context: RunContext, request: ResearchCompany) -> Re
     lead = await context.call(
         "qualify_lead",
         tools.QualifyLead(
-            company_id=resolved.company_id,
+            company_id=company_id,
             score=request.score,
             rationale=request.rationale,
             source_message_id=request.message_id,
             owner_user_id=request.owner_user_id,
         ),
     )
+    return uuid.UUID(lead["lead_id"])
+
+
+async def _finish_research(
+    context: RunContext,
+    request: ResearchCompany,
+    resolved: tools.ResolvedCompany,
+    lead_id: uuid.UUID,
+    *,
+    details: list[str],
+    needs_you: bool,
+) -> Researched:
+    company = request.company
     outcome = Outcome.ADDED if resolved.action == "created" else Outcome.KNOWN
     line = LedgerLine(
         name=company.name,
@@ -237,21 +291,17 @@ async def _research_offline(context: RunContext, request: ResearchCompany) -> Re
         detail="; ".join([*details, *company.notes])[:500],
         needs_you=needs_you,
         company_id=resolved.company_id,
-        lead_id=uuid.UUID(lead["lead_id"]),
+        lead_id=lead_id,
         run_id=context.run.id,
     )
     await _record(context, request, line, settled=request.question is not None)
     if request.question is not None:
         # Settled after the batch was done: its outreach is drafted on its own.
         await context.call(
-            "start_outreach_drafts",
-            OutreachBatch(title=company.name, lead_ids=[uuid.UUID(lead["lead_id"])]),
+            "start_outreach_drafts", OutreachBatch(title=company.name, lead_ids=[lead_id])
         )
     return Researched(
-        outcome=outcome,
-        company_id=resolved.company_id,
-        lead_id=uuid.UUID(lead["lead_id"]),
-        detail=line.detail,
+        outcome=outcome, company_id=resolved.company_id, lead_id=lead_id, detail=line.detail
     )
 
 
@@ -423,17 +473,7 @@ def dedupe(companies: Sequence[ExtractedCompany]) -> tuple[list[ExtractedCompany
 
 
 async def _import_offline(context: RunContext, request: ImportList) -> Imported:
-    opened = await context.call(
-        "open_import_ledger",
-        tools.OpenLedger(
-            source=request.source,
-            title=request.title,
-            requested_by=request.requested_by,
-            message_id=request.message_id,
-            requester_user_id=request.requester_user_id,
-        ),
-    )
-    import_id = uuid.UUID(opened["import_id"])
+    import_id = await _open_ledger(context, request)
     companies = await _companies(context, request)
     if len(companies) >= MAX_CANDIDATES:
         await context.report_exception(
@@ -448,36 +488,77 @@ async def _import_offline(context: RunContext, request: ImportList) -> Imported:
         for name in dropped
     ]
     if not companies:
-        await context.call(
-            "record_triaged_list", tools.Triaged(import_id=import_id, found=0, to_research=0)
-        )
-        finished = await context.call("finish_import", tools.FinishImport(import_id=import_id))
-        await context.report(
-            f"Found no companies in “{request.title or 'the list'}”",
-            explanation="Nothing was written. If the list is there, forward it as plain text "
-            "or import it as CSV.",
-            evidence=_message_evidence(request),
-        )
-        await _reply(
-            context, request, "Compound found no companies in this list; nothing was added.\n"
-        )
-        return _imported(finished)
+        return await _finish_empty_import(context, request, import_id)
     icp = IcpCriteria.model_validate(await context.call("read_icp", tools.NoArguments()))
-    verdicts = await _judge(context, icp, companies)
+    fitting, skipped = _split_by_fit(companies, await _judge(context, icp, companies))
+    await context.call(
+        "record_triaged_list",
+        tools.Triaged(
+            import_id=import_id,
+            found=len(companies),
+            to_research=len(fitting),
+            lines=[*lines, *skipped],
+        ),
+    )
+    failed = await _research_in_batches(context, request, import_id, fitting)
+    return await _finish_import(context, request, import_id, failed)
+
+
+async def _open_ledger(context: RunContext, request: ImportList) -> uuid.UUID:
+    opened = await context.call(
+        "open_import_ledger",
+        tools.OpenLedger(
+            source=request.source,
+            title=request.title,
+            requested_by=request.requested_by,
+            message_id=request.message_id,
+            requester_user_id=request.requester_user_id,
+        ),
+    )
+    return uuid.UUID(opened["import_id"])
+
+
+async def _finish_empty_import(
+    context: RunContext, request: ImportList, import_id: uuid.UUID
+) -> Imported:
+    await context.call(
+        "record_triaged_list", tools.Triaged(import_id=import_id, found=0, to_research=0)
+    )
+    finished = await context.call("finish_import", tools.FinishImport(import_id=import_id))
+    await context.report(
+        f"Found no companies in “{request.title or 'the list'}”",
+        explanation="Nothing was written. If the list is there, forward it as plain text "
+        "or import it as CSV.",
+        evidence=_message_evidence(request),
+    )
+    await _reply(context, request, "Compound found no companies in this list; nothing was added.\n")
+    return _imported(finished)
+
+
+def _split_by_fit(
+    companies: Sequence[ExtractedCompany], verdicts: Sequence[FitVerdict]
+) -> tuple[list[tuple[ExtractedCompany, FitVerdict]], list[LedgerLine]]:
+    """The companies that fit, with their verdicts, and a skipped line for each of the rest."""
     fitting: list[tuple[ExtractedCompany, FitVerdict]] = []
+    skipped: list[LedgerLine] = []
     for company, verdict in zip(companies, verdicts, strict=True):
         if verdict.fits:
             fitting.append((company, verdict))
         else:
-            lines.append(
+            skipped.append(
                 LedgerLine(name=company.name, outcome=Outcome.SKIPPED, detail=verdict.rationale)
             )
-    await context.call(
-        "record_triaged_list",
-        tools.Triaged(
-            import_id=import_id, found=len(companies), to_research=len(fitting), lines=lines
-        ),
-    )
+    return fitting, skipped
+
+
+async def _research_in_batches(
+    context: RunContext,
+    request: ImportList,
+    import_id: uuid.UUID,
+    fitting: Sequence[tuple[ExtractedCompany, FitVerdict]],
+) -> list[LedgerLine]:
+    """One research run per fitting company, a batch at a time; a failed line per run that
+    failed."""
     children: list[Any] = []
     names: dict[uuid.UUID, str] = {}
     for start in range(0, len(fitting), request.batch_size):
@@ -500,7 +581,7 @@ async def _import_offline(context: RunContext, request: ImportList) -> Imported:
         # The next batch starts when this one is done: a 500-company list never floods
         # the queue, and the ledger counts up batch by batch.
         children = await context.wait_for_children()
-    failed = [
+    return [
         LedgerLine(
             name=names[child.run_id],
             outcome=Outcome.FAILED,
@@ -511,6 +592,12 @@ async def _import_offline(context: RunContext, request: ImportList) -> Imported:
         for child in children
         if child.run_id in names and child.state is RunState.FAILED
     ]
+
+
+async def _finish_import(
+    context: RunContext, request: ImportList, import_id: uuid.UUID, failed: list[LedgerLine]
+) -> Imported:
+    """Close the ledger, draft outreach to its leads, reply to the sender and set a follow-up."""
     finished = await context.call(
         "finish_import", tools.FinishImport(import_id=import_id, failed=failed)
     )

@@ -10,7 +10,7 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -294,13 +294,52 @@ def _label(raw: str, read: Callable[[str], Any], *, what: str, notes: list[str])
 def parse_companies_csv(text: str) -> list[ExtractedCompany]:
     """Companies from a CSV with a header row (name required; url, one_liner, sector, stage,
     location optional). Errors name the line; a company listed twice is kept once."""
+    _check_csv_text(text)
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), strict=True)
+    columns = _header_columns(reader)
+    companies: list[ExtractedCompany] = []
+    seen: set[str] = set()
+    offset = 0
+    try:
+        for cells in reader:
+            if len(companies) >= CSV_MAX_ROWS:
+                raise ValidationFailed(
+                    f"the CSV has more than {CSV_MAX_ROWS} companies; split it", field="csv"
+                )
+            values = _row_values(columns, cells)
+            if not any(cells) or not "".join(cells).strip():
+                continue
+            name, notes = _row_name(values, line=reader.line_num)
+            url = _row_url(values, notes)
+            key = company_name_key(name) or name.lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            source = ",".join(cells)
+            companies.append(
+                _row_company(values, name=name, url=url, notes=notes, source=source, offset=offset)
+            )
+            offset += len(source) + 1
+    except csv.Error as error:
+        raise ValidationFailed(f"line {reader.line_num}: {error}", field="csv") from None
+    except ValidationError as error:
+        raise ValidationFailed(f"line {reader.line_num}: {error}", field="csv") from None
+    if not companies:
+        raise ValidationFailed("the CSV has a header but no companies", field="csv")
+    return companies
+
+
+def _check_csv_text(text: str) -> None:
     if len(text.encode("utf-8", "surrogatepass")) > CSV_MAX_BYTES:
         raise ValidationFailed(
             f"the CSV is larger than {CSV_MAX_BYTES // (1024 * 1024)} MB", field="csv"
         )
     if "\x00" in text:
         raise ValidationFailed("the CSV contains NUL bytes: is it a binary file?", field="csv")
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), strict=True)
+
+
+def _header_columns(reader: Iterator[list[str]]) -> list[str | None]:
+    """The field each header cell names (None for a column we do not read)."""
     try:
         header = next(reader, None)
     except csv.Error as error:
@@ -314,60 +353,53 @@ def parse_companies_csv(text: str) -> list[ExtractedCompany]:
             f"{', '.join(cell.strip()[:40] for cell in header[:10])})",
             field="csv",
         )
-    companies: list[ExtractedCompany] = []
-    seen: set[str] = set()
-    offset = 0
-    try:
-        for cells in reader:
-            row = reader.line_num
-            if len(companies) >= CSV_MAX_ROWS:
-                raise ValidationFailed(
-                    f"the CSV has more than {CSV_MAX_ROWS} companies; split it", field="csv"
-                )
-            values: dict[str, str] = {}
-            for column, cell in zip(columns, cells, strict=False):
-                if column and column not in values:
-                    # One line per value: a quoted newline is a space, other control
-                    # characters are a bad paste.
-                    values[column] = _CONTROL.sub("", " ".join(cell.split()))
-            if not any(cells) or not "".join(cells).strip():
-                continue
-            name = values.get("name", "")
-            if not name:
-                raise ValidationFailed(f"line {row}: the name is empty", field="csv")
-            notes = []
-            if len(name) > COMPANY_NAME_MAX:
-                name = name[:COMPANY_NAME_MAX].rstrip()
-                notes.append(f"name cut to {COMPANY_NAME_MAX} characters")
-            raw_url = values.get("url", "")
-            url = website(raw_url) or ""
-            if raw_url and not url:
-                notes.append(f"{raw_url[:60]!r} is not a website")
-            key = company_name_key(name) or name.lower()
-            if key in seen:
-                continue
-            seen.add(key)
-            source = ",".join(cells)
-            companies.append(
-                ExtractedCompany(
-                    name=name,
-                    url=url,
-                    one_liner=_cut(values.get("one_liner", ""), ONE_LINER_MAX),
-                    sector=_label(
-                        values.get("sector", ""), sector_label, what="sector", notes=notes
-                    ),
-                    stage=_label(values.get("stage", ""), stage_of, what="stage", notes=notes),
-                    location=_cut(values.get("location", ""), LOCATION_MAX),
-                    span=Span(start=offset, end=offset + len(source)),
-                    source=source[:2_000],
-                    notes=notes,
-                )
-            )
-            offset += len(source) + 1
-    except csv.Error as error:
-        raise ValidationFailed(f"line {reader.line_num}: {error}", field="csv") from None
-    except ValidationError as error:
-        raise ValidationFailed(f"line {reader.line_num}: {error}", field="csv") from None
-    if not companies:
-        raise ValidationFailed("the CSV has a header but no companies", field="csv")
-    return companies
+    return columns
+
+
+def _row_values(columns: Sequence[str | None], cells: Sequence[str]) -> dict[str, str]:
+    """A row's cells by field; the first column wins when two name the same field."""
+    values: dict[str, str] = {}
+    for column, cell in zip(columns, cells, strict=False):
+        if column and column not in values:
+            # One line per value: a quoted newline is a space, other control
+            # characters are a bad paste.
+            values[column] = _CONTROL.sub("", " ".join(cell.split()))
+    return values
+
+
+def _row_name(values: dict[str, str], *, line: int) -> tuple[str, list[str]]:
+    """The row's company name (required) and the notes on it."""
+    name = values.get("name", "")
+    if not name:
+        raise ValidationFailed(f"line {line}: the name is empty", field="csv")
+    notes = []
+    if len(name) > COMPANY_NAME_MAX:
+        name = name[:COMPANY_NAME_MAX].rstrip()
+        notes.append(f"name cut to {COMPANY_NAME_MAX} characters")
+    return name, notes
+
+
+def _row_url(values: dict[str, str], notes: list[str]) -> str:
+    """The row's website ("" when none); a value that is not a website is noted."""
+    raw_url = values.get("url", "")
+    url = website(raw_url) or ""
+    if raw_url and not url:
+        notes.append(f"{raw_url[:60]!r} is not a website")
+    return url
+
+
+def _row_company(
+    values: dict[str, str], *, name: str, url: str, notes: list[str], source: str, offset: int
+) -> ExtractedCompany:
+    """The company a row lists; its span is where the row's text starts at `offset`."""
+    return ExtractedCompany(
+        name=name,
+        url=url,
+        one_liner=_cut(values.get("one_liner", ""), ONE_LINER_MAX),
+        sector=_label(values.get("sector", ""), sector_label, what="sector", notes=notes),
+        stage=_label(values.get("stage", ""), stage_of, what="stage", notes=notes),
+        location=_cut(values.get("location", ""), LOCATION_MAX),
+        span=Span(start=offset, end=offset + len(source)),
+        source=source[:2_000],
+        notes=notes,
+    )

@@ -19,21 +19,18 @@ from typing import Any
 
 import structlog
 from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from compound.platform.auth.lockout import SignInPaused
 from compound.platform.auth.service import authenticate_password, authenticate_token
 from compound.platform.config import Settings
-from compound.platform.database import Database
+from compound.platform.database import DATABASE_UNAVAILABLE, Database
 from compound.platform.email.ingest import Envelope as IngestEnvelope
 from compound.platform.email.ingest import ingest_raw
 from compound.platform.email.models import Channel
 from compound.platform.errors import (
-    CompoundError,
-    DatabaseNotReady,
     NotAuthenticated,
+    PortInUse,
     TooLong,
     ValidationFailed,
 )
@@ -54,18 +51,6 @@ AUTH_TEMPORARY_FAILURE = "454 4.7.0 temporary authentication failure, try again 
 AUTH_INVALID = "535 5.7.8 authentication credentials invalid"
 RELAY_DENIED = "550 5.7.1 relaying denied: this server takes mail only for its own domains"
 TOO_MANY_RECIPIENTS = "452 4.5.3 too many recipients; send the rest in another message"
-# The exceptions that mean "the database is not there right now", not "this message is bad".
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    PoolTimeout,
-    DatabaseNotReady,
-    OSError,  # refused connections, and the TimeoutError of a store that took too long
-)
-
-
-class PortInUse(CompoundError):
-    code = "PORT_IN_USE"
 
 
 @dataclass(frozen=True)

@@ -263,11 +263,22 @@ class ModelGateway:
     async def _attempt(
         self, request: dict[str, Any], model: str, tier: Tier, started: float
     ) -> Completion:
+        response = await self._send(request, model, tier, started)
+        return _completion(
+            response,
+            model=model,
+            tier=tier,
+            latency_ms=_elapsed_ms(started),
+            prices=self._settings.llm_prices,
+        )
+
+    async def _send(self, request: dict[str, Any], model: str, tier: Tier, started: float) -> Any:
+        """The endpoint's response; a failure raised as _RetryableFailure or ModelCallFailed."""
         assert self._client is not None
         try:
             # The client's own timeout covers each read; wait_for bounds the whole call,
             # so a server that trickles bytes cannot hold a run forever.
-            response = await asyncio.wait_for(
+            return await asyncio.wait_for(
                 self._client.chat.completions.create(**request),
                 timeout=self._settings.llm_timeout_seconds,
             )
@@ -306,40 +317,6 @@ class ModelGateway:
                 f"model {model} sent an unreadable answer: {type(error).__name__}: {error}",
                 outcome=CallOutcome.MALFORMED,
             ) from None
-        latency_ms = _elapsed_ms(started)
-        try:
-            choice = response.choices[0]
-            message = choice.message
-            tool_calls = tuple(
-                ToolCall(
-                    id=call.id or f"call_{index}",
-                    name=call.function.name,
-                    arguments=call.function.arguments or "",
-                )
-                for index, call in enumerate(message.tool_calls or [])
-                if getattr(call, "function", None) is not None
-            )
-            usage = response.usage
-            prompt_tokens = int(usage.prompt_tokens or 0) if usage else 0
-            completion_tokens = int(usage.completion_tokens or 0) if usage else 0
-            content = message.content if isinstance(message.content, str) else None
-            finish_reason = choice.finish_reason
-        except (AttributeError, IndexError, TypeError, ValueError) as error:
-            raise ModelCallFailed(
-                f"model {model} sent an answer without a usable choice: {error}",
-                outcome=CallOutcome.MALFORMED,
-            ) from None
-        return Completion(
-            model=model,
-            tier=tier,
-            content=content,
-            tool_calls=tool_calls,
-            finish_reason=finish_reason,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cost_usd=cost_of(self._settings.llm_prices, model, prompt_tokens, completion_tokens),
-            latency_ms=latency_ms,
-        )
 
 
 class _RetryableFailure(Exception):
@@ -374,6 +351,50 @@ def _retry_after(response: Any) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
+
+
+def _completion(
+    response: Any,
+    *,
+    model: str,
+    tier: Tier,
+    latency_ms: float,
+    prices: Mapping[str, ModelPrice],
+) -> Completion:
+    """The answer in a chat completion response; ModelCallFailed if it has no usable choice."""
+    try:
+        choice = response.choices[0]
+        message = choice.message
+        tool_calls = tuple(
+            ToolCall(
+                id=call.id or f"call_{index}",
+                name=call.function.name,
+                arguments=call.function.arguments or "",
+            )
+            for index, call in enumerate(message.tool_calls or [])
+            if getattr(call, "function", None) is not None
+        )
+        usage = response.usage
+        prompt_tokens = int(usage.prompt_tokens or 0) if usage else 0
+        completion_tokens = int(usage.completion_tokens or 0) if usage else 0
+        content = message.content if isinstance(message.content, str) else None
+        finish_reason = choice.finish_reason
+    except (AttributeError, IndexError, TypeError, ValueError) as error:
+        raise ModelCallFailed(
+            f"model {model} sent an answer without a usable choice: {error}",
+            outcome=CallOutcome.MALFORMED,
+        ) from None
+    return Completion(
+        model=model,
+        tier=tier,
+        content=content,
+        tool_calls=tool_calls,
+        finish_reason=finish_reason,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_usd=cost_of(prices, model, prompt_tokens, completion_tokens),
+        latency_ms=latency_ms,
+    )
 
 
 def _with_attempts(completion: Completion, attempts: tuple[CallRecord, ...]) -> Completion:

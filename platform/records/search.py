@@ -244,26 +244,49 @@ async def _described(
     session: AsyncSession, found: dict[tuple[SiteKind, uuid.UUID], tuple[Match, float]]
 ) -> list[SiteResult]:
     """Each found record with its title, snippet and page; records gone since are left out."""
+    records = await _read_found(session, list(found))
+    described = [
+        *(_described_company(company) for company in records.companies),
+        *(_described_person(records, person) for person in records.people),
+        *_described_notes(records),
+        *_described_messages(records),
+    ]
+    return [_site_result(record, *found[(record.kind, record.id)]) for record in described]
 
+
+@dataclass(frozen=True)
+class _FoundRecords:
+    """The found records that still exist, in the order found, and the companies and people
+    their notes and people point to."""
+
+    companies: list[RecordView]
+    people: list[RecordView]
+    notes: list[RecordView]
+    messages: list[RecordView]
+    company_by_id: dict[uuid.UUID, RecordView]
+    person_by_id: dict[uuid.UUID, RecordView]
+    emails: dict[uuid.UUID, list[str]]
+
+
+@dataclass(frozen=True)
+class _Described:
+    """A found record as a result shows it, before its match and score are added."""
+
+    kind: SiteKind
+    id: uuid.UUID
+    title: str
+    text: str
+    url: str
+
+
+async def _read_found(
+    session: AsyncSession, keys: Sequence[tuple[SiteKind, uuid.UUID]]
+) -> _FoundRecords:
     def ids_of(kind: SiteKind) -> list[uuid.UUID]:
-        return [record_id for (of_kind, record_id) in found if of_kind == kind]
+        return [record_id for (of_kind, record_id) in keys if of_kind == kind]
 
     notes = _present(await lookups.notes_by_ids(session, ids_of("note")))
-    messages = _present(
-        (
-            await session.execute(
-                select(
-                    col(Message.id),
-                    col(Message.subject),
-                    col(Message.from_name),
-                    col(Message.from_address),
-                    col(Message.new_text),
-                    col(Message.text_body),
-                    col(Message.conversation_id),
-                ).where(col(Message.id).in_(ids_of("message")))
-            )
-        ).all()
-    )
+    messages = _present(await _messages_by_ids(session, ids_of("message")))
     people = _present(
         await lookups.people_by_ids(
             session,
@@ -286,54 +309,91 @@ async def _described(
     person_by_id = {row.id: row for row in people}
     person_ids = ids_of("person")
     emails = dict(zip(person_ids, await lookups.emails_of_people(session, person_ids), strict=True))
-    results: list[SiteResult] = []
+    return _FoundRecords(
+        companies=_present([company_by_id.get(record_id) for record_id in ids_of("company")]),
+        people=_present([person_by_id.get(record_id) for record_id in person_ids]),
+        notes=notes,
+        messages=messages,
+        company_by_id=company_by_id,
+        person_by_id=person_by_id,
+        emails=emails,
+    )
 
-    def result(kind: SiteKind, record_id: uuid.UUID, title: str, text: str, url: str) -> None:
-        match, score = found[(kind, record_id)]
-        results.append(
-            SiteResult(
-                kind=kind,
-                id=record_id,
-                title=snippet(title, SNIPPET_LENGTH) or "(untitled)",
-                snippet=snippet(text),
-                url=url,
-                match=match,
-                score=round(score, 6),
-            )
-        )
 
-    for company_id in ids_of("company"):
-        company = company_by_id.get(company_id)
-        if company is not None:
-            about = " · ".join(part for part in (company.domain, company.description) if part)
-            result("company", company.id, company.name, about, f"/companies/{company.id}")
-    for person_id in person_ids:
-        person = person_by_id.get(person_id)
-        if person is not None:
-            employer = company_by_id.get(person.company_id) if person.company_id else None
-            role = " at ".join(part for part in (person.title, employer and employer.name) if part)
-            about = " · ".join(part for part in (role, *emails.get(person.id, [])[:1]) if part)
-            result("person", person.id, person.name, about, f"/people/{person.id}")
-    for note in notes:
-        if note.company_id and note.company_id in company_by_id:
-            on, url = company_by_id[note.company_id].name, f"/companies/{note.company_id}"
-        elif note.person_id and note.person_id in person_by_id:
-            on, url = person_by_id[note.person_id].name, f"/people/{note.person_id}"
+async def _messages_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RecordView]:
+    """The columns of each message a result shows, in no particular order."""
+    rows = await session.execute(
+        select(
+            col(Message.id),
+            col(Message.subject),
+            col(Message.from_name),
+            col(Message.from_address),
+            col(Message.new_text),
+            col(Message.text_body),
+            col(Message.conversation_id),
+        ).where(col(Message.id).in_(ids))
+    )
+    return list(rows.all())
+
+
+def _described_company(company: RecordView) -> _Described:
+    about = " · ".join(part for part in (company.domain, company.description) if part)
+    return _Described("company", company.id, company.name, about, f"/companies/{company.id}")
+
+
+def _described_person(records: _FoundRecords, person: RecordView) -> _Described:
+    """A person with their role at their company and their first email address."""
+    employer = records.company_by_id.get(person.company_id) if person.company_id else None
+    role = " at ".join(part for part in (person.title, employer and employer.name) if part)
+    first_email = records.emails.get(person.id, [])[:1]
+    about = " · ".join(part for part in (role, *first_email) if part)
+    return _Described("person", person.id, person.name, about, f"/people/{person.id}")
+
+
+def _described_notes(records: _FoundRecords) -> list[_Described]:
+    """Notes on a found or linked company or person, shown on that record's page."""
+    described = []
+    for note in records.notes:
+        if note.company_id and note.company_id in records.company_by_id:
+            on, url = records.company_by_id[note.company_id].name, f"/companies/{note.company_id}"
+        elif note.person_id and note.person_id in records.person_by_id:
+            on, url = records.person_by_id[note.person_id].name, f"/people/{note.person_id}"
         else:
             continue
-        result("note", note.id, f"Note on {on}", note.body, f"{url}#notes-head")
-    for message in messages:
+        described.append(
+            _Described("note", note.id, f"Note on {on}", note.body, f"{url}#notes-head")
+        )
+    return described
+
+
+def _described_messages(records: _FoundRecords) -> list[_Described]:
+    described = []
+    for message in records.messages:
         if message.conversation_id is None:
             continue  # not threaded (yet): no page shows it
         sender = message.from_name or message.from_address or "unknown sender"
-        result(
-            "message",
-            message.id,
-            message.subject or "(no subject)",
-            f"{sender}: {message.new_text or message.text_body}",
-            f"/conversations/{message.conversation_id}",
+        described.append(
+            _Described(
+                "message",
+                message.id,
+                message.subject or "(no subject)",
+                f"{sender}: {message.new_text or message.text_body}",
+                f"/conversations/{message.conversation_id}",
+            )
         )
-    return results
+    return described
+
+
+def _site_result(record: _Described, match: Match, score: float) -> SiteResult:
+    return SiteResult(
+        kind=record.kind,
+        id=record.id,
+        title=snippet(record.title, SNIPPET_LENGTH) or "(untitled)",
+        snippet=snippet(record.text),
+        url=record.url,
+        match=match,
+        score=round(score, 6),
+    )
 
 
 def _present(rows: Sequence[RecordView | None]) -> list[RecordView]:

@@ -22,6 +22,7 @@ from compound.modules.leads import imports, service
 from compound.modules.leads.agents import start_import
 from compound.modules.leads.imports import parse_companies_csv
 from compound.modules.leads.models import ImportSource, Lead, LeadImport
+from compound.modules.leads.settings import get_leads_settings
 from compound.platform.auth import service as auth
 from compound.platform.auth.actor import Actor
 from compound.platform.config import get_settings
@@ -237,7 +238,7 @@ async def test_a_failing_research_run_is_an_exception_and_the_batch_still_comple
 ) -> None:
     # A directory that is not there: every lookup fails, loudly, naming the file.
     monkeypatch.setenv("COMPOUND_LEADS_DIRECTORY_PATH", str(tmp_path / "gone.csv"))
-    get_settings.cache_clear()
+    get_leads_settings.cache_clear()
     try:
         tag = uuid.uuid4().hex[:6]
         ledger = await start_import(
@@ -256,7 +257,7 @@ async def test_a_failing_research_run_is_an_exception_and_the_batch_still_comple
         await session.commit()
         await drive(session)
     finally:
-        get_settings.cache_clear()
+        get_leads_settings.cache_clear()
     ledger = await imports.get_import(session, import_id)
     assert (ledger.state, ledger.added, ledger.failed, ledger.need_you) == ("done", 1, 1, 1)
     [failed] = [line for line in ledger.lines if line["outcome"] == "failed"]

@@ -26,18 +26,18 @@ from sqlmodel import col
 from compound.modules.leads.imports import LedgerLine, get_import, list_imports, summary_line
 from compound.modules.leads.models import Lead, LeadStatus
 from compound.modules.leads.outreach import (
-    OPEN_DRAFT_STATES,
     DraftState,
     draft_outreach,
     outreach_drafts,
+    outreach_refusal,
 )
 from compound.modules.leads.service import (
-    MOVES,
     LeadFilter,
     LeadOrder,
     get_icp,
     get_lead,
     list_leads,
+    moves_from,
     parse_status,
     update_icp,
     update_lead,
@@ -103,8 +103,7 @@ class Problem:
 
 
 def _moves_of(status: str) -> list[str]:
-    allowed = MOVES[LeadStatus(status)]
-    return [s.value for s in STATUSES if s in allowed]
+    return [move.value for move in moves_from(LeadStatus(status))]
 
 
 async def _company_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -295,8 +294,7 @@ async def _detail(
             "notes": notes,
             "moves": _moves_of(lead.status),
             "drafts": drafts,
-            "can_draft": LeadStatus(lead.status) is LeadStatus.QUALIFIED
-            and not any(draft.state in OPEN_DRAFT_STATES for draft in drafts),
+            "can_draft": await outreach_refusal(session, lead) is None,
             "sent": DraftState.SENT,
             "waiting": DraftState.WAITING,
             "flash": DETAIL_FLASHES.get(flash or ""),

@@ -22,6 +22,9 @@ from compound.platform.auth.service import (
     create_user,
     is_admin,
     list_users,
+    may_administer,
+    may_hold_tokens,
+    may_revoke_token,
     revoke_token,
     set_role,
     tokens_visible_to,
@@ -33,7 +36,6 @@ from compound.platform.errors import CompoundError
 from compound.platform.llm.gateway import endpoint_configured
 from compound.platform.pages import (
     SEE_OTHER,
-    can_write,
     form_id,
     http_status,
     settings_of,
@@ -81,8 +83,10 @@ def _signed_in_page(template: str, signed_in: Visitor, section: str, **context: 
             "active": "settings",
             "section": section,
             "csrf": signed_in.csrf_token,
-            "can_write": can_write(signed_in),
             "is_admin": is_admin(signed_in.actor),
+            # What the forms offer is what the services allow (platform/auth/service.py).
+            "may_administer": may_administer(signed_in.actor),
+            "may_hold_tokens": may_hold_tokens(signed_in.actor),
             **context,
         },
         status_code=status_code,
@@ -248,14 +252,14 @@ def _token_state(token: TokenListing, now: datetime) -> str:
 
 def _token_rows(signed_in: Visitor, tokens: Iterable[TokenListing]) -> list[TokenRow]:
     now = utcnow()
-    admin = is_admin(signed_in.actor)
-    rows = []
-    for token in tokens:
-        state = _token_state(token, now)
-        mine = token.owner_id == signed_in.user.id
-        may = admin or (mine and can_write(signed_in))
-        rows.append(TokenRow(token=token, state=state, can_revoke=may and state != "revoked"))
-    return rows
+    return [
+        TokenRow(
+            token=token,
+            state=_token_state(token, now),
+            can_revoke=may_revoke_token(signed_in.actor, token),
+        )
+        for token in tokens
+    ]
 
 
 async def _tokens_page(

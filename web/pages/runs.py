@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from compound.agents.runtime.models import AgentRun, RunState, RunStep, StepKind
 from compound.agents.runtime.service import child_runs, get_run, list_runs
-from compound.agents.runtime.undo import UndoReport, undo_run
+from compound.agents.runtime.undo import UndoReport, undo_refusal, undo_run
 from compound.platform.auth.sessions import Visitor
 from compound.platform.errors import CompoundError, NotFound
 from compound.platform.pages import can_write, http_status, message_page, writes
@@ -139,13 +139,16 @@ async def _run_page(
     root = await session.get(AgentRun, run.root_id) if run.root_id != run.id else None
     children = await child_runs(session, run.id)
     steps = await _steps(session, run.id)
+    # Offered only when the service would do it: not while a run of the task is going.
+    not_now = await undo_refusal(session, run.id) if can_write(signed_in) else None
     return Template(
         template_name="run.html",
         context={
             "visitor": signed_in,
             "active": "runs",
             "csrf": signed_in.csrf_token,
-            "can_undo": can_write(signed_in),
+            "can_undo": can_write(signed_in) and not_now is None,
+            "undo_not_now": not_now,
             "run": run,
             "parent": parent,
             "root": root,

@@ -170,20 +170,9 @@ async def undo_run(session: AsyncSession, actor: Actor, run_id: uuid.UUID) -> Un
     actor.require_scope("write")
     await get_run(session, run_id)
     run_ids = await run_tree(session, run_id)
-    unfinished = await session.scalar(
-        select(func.count())
-        .select_from(AgentRun)
-        .where(col(AgentRun.id).in_(run_ids))
-        .where(col(AgentRun.state).not_in([RunState.DONE.value, RunState.FAILED.value]))
-    )
-    if unfinished:
-        # An unfinished run would go on writing after the undo.
-        raise ValidationFailed(
-            f"{unfinished} of the {len(run_ids)} runs in this task are still going (queued, "
-            "running or waiting); undo once they have finished — reject or dismiss what they "
-            "wait on to finish them now",
-            field="id",
-        )
+    refusal = await _still_going(session, run_ids)
+    if refusal is not None:
+        raise ValidationFailed(refusal, field="id")
     writes = list(
         (
             await session.execute(
@@ -221,6 +210,30 @@ async def undo_run(session: AsyncSession, actor: Actor, run_id: uuid.UUID) -> Un
         run.undone_at = now
     await session.flush()
     return UndoReport(run_id=run_id, runs=len(run_ids), reverted=reverted, kept=kept)
+
+
+async def undo_refusal(session: AsyncSession, run_id: uuid.UUID) -> str | None:
+    """Why the run cannot be undone now, or None when it can: not while a run of its task is
+    still going. `undo_run` (the run page's button, the undoRun mutation) refuses with it,
+    and the run page offers its Undo button only when this is None."""
+    return await _still_going(session, await run_tree(session, run_id))
+
+
+async def _still_going(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> str | None:
+    unfinished = await session.scalar(
+        select(func.count())
+        .select_from(AgentRun)
+        .where(col(AgentRun.id).in_(run_ids))
+        .where(col(AgentRun.state).not_in([RunState.DONE.value, RunState.FAILED.value]))
+    )
+    if not unfinished:
+        return None
+    # An unfinished run would go on writing after the undo.
+    return (
+        f"{unfinished} of the {len(run_ids)} runs in this task are still going (queued, "
+        "running or waiting); undo once they have finished — reject or dismiss what they "
+        "wait on to finish them now"
+    )
 
 
 async def run_tree(session: AsyncSession, run_id: uuid.UUID) -> list[uuid.UUID]:

@@ -30,6 +30,7 @@ from compound.platform.graphql.permissions import CanRead, CanWrite
 from compound.platform.records.graphql import (
     PROVENANCE_DESCRIPTION,
     CompanyType,
+    OrderDirection,
     ProvenanceType,
     company_of,
     record_provenance,
@@ -226,16 +227,10 @@ class LeadOrderField(Enum):
     UPDATED_AT = "updated_at"
 
 
-@strawberry.enum
-class LeadOrderDirection(Enum):
-    ASC = "asc"
-    DESC = "desc"
-
-
 @strawberry.input
 class LeadOrderInput:
     field: LeadOrderField = LeadOrderField.SCORE
-    direction: LeadOrderDirection = LeadOrderDirection.DESC
+    direction: OrderDirection = OrderDirection.DESC
 
 
 @strawberry.input
@@ -273,6 +268,42 @@ def _given(value: Any) -> Any:
     return UNSET if value is strawberry.UNSET or value is None else value
 
 
+IMPORT_TITLES: dict[ImportSource, str] = {
+    ImportSource.TEXT: "pasted list",
+    ImportSource.CSV: "CSV import",
+}
+"""An import's title when the person gives none."""
+
+
+async def _start_import(
+    info: Info[Any, Any],
+    source: ImportSource,
+    title: str | None,
+    *,
+    text: str | None = None,
+    csv: str | None = None,
+) -> LeadImportPayload:
+    """Both import mutations: a list as pasted text (extracted by the agent) or as CSV
+    (parsed here, line by line), started as one import whose ledger answers at once."""
+
+    async def start(session: AsyncSession, actor: Actor) -> LeadImport:
+        return await agents.start_import(
+            session,
+            actor,
+            source=source,
+            title=imports.import_title(title, IMPORT_TITLES[source]),
+            requested_by=actor.label,
+            requester_user_id=actor.user_id,
+            text=imports.check_list_text(text) if text is not None else None,
+            companies=imports.parse_companies_csv(csv) if csv is not None else None,
+        )
+
+    row, errors = await run_mutation(info, start)
+    return LeadImportPayload(
+        lead_import=LeadImportType.of(row) if row else None, user_errors=errors
+    )
+
+
 @strawberry.type
 class LeadsQuery:
     @strawberry.field(permission_classes=[CanRead], description="The pipeline; best score first.")
@@ -303,7 +334,7 @@ class LeadsQuery:
                 after=after,
                 filter=wanted,
                 order_by=service.LeadOrder(order.field.value),
-                descending=order.direction == LeadOrderDirection.DESC,
+                descending=order.direction == OrderDirection.DESC,
                 with_total=with_total,
             )
 
@@ -396,21 +427,7 @@ class LeadsMutation:
     async def import_company_list(
         self, info: Info[Any, Any], text: str, title: str | None = None
     ) -> LeadImportPayload:
-        async def start(session: AsyncSession, actor: Actor) -> LeadImport:
-            return await agents.start_import(
-                session,
-                actor,
-                source=ImportSource.TEXT,
-                title=imports.import_title(title, "pasted list"),
-                requested_by=actor.label,
-                requester_user_id=actor.user_id,
-                text=imports.check_list_text(text),
-            )
-
-        row, errors = await run_mutation(info, start)
-        return LeadImportPayload(
-            lead_import=LeadImportType.of(row) if row else None, user_errors=errors
-        )
+        return await _start_import(info, ImportSource.TEXT, title, text=text)
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
@@ -420,21 +437,7 @@ class LeadsMutation:
     async def import_companies_csv(
         self, info: Info[Any, Any], csv: str, title: str | None = None
     ) -> LeadImportPayload:
-        async def start(session: AsyncSession, actor: Actor) -> LeadImport:
-            return await agents.start_import(
-                session,
-                actor,
-                source=ImportSource.CSV,
-                title=imports.import_title(title, "CSV import"),
-                requested_by=actor.label,
-                requester_user_id=actor.user_id,
-                companies=imports.parse_companies_csv(csv),
-            )
-
-        row, errors = await run_mutation(info, start)
-        return LeadImportPayload(
-            lead_import=LeadImportType.of(row) if row else None, user_errors=errors
-        )
+        return await _start_import(info, ImportSource.CSV, title, csv=csv)
 
     @strawberry.mutation(
         permission_classes=[CanWrite],

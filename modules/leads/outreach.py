@@ -268,7 +268,6 @@ class DraftState(StrEnum):
     NOT_DRAFTED = "not drafted"
 
 
-OPEN_DRAFT_STATES: frozenset[DraftState] = frozenset({DraftState.DRAFTING, DraftState.WAITING})
 UNFINISHED = (RunState.QUEUED.value, RunState.RUNNING.value, RunState.WAITING.value)
 DRAFTS_SHOWN = 10
 
@@ -416,21 +415,39 @@ async def draft_outreach(
         lead = leads.get(lead_id)
         if lead is None:
             raise NotFound(f"no lead with id {lead_id}", field="leadIds")
-        if LeadStatus(lead.status) is not LeadStatus.QUALIFIED:
-            raise ValidationFailed(
-                f"a first outreach goes to a qualified lead; lead {lead_id} is {lead.status}",
-                field="leadIds",
-            )
+        if (refusal := _status_refusal(lead)) is not None:
+            raise ValidationFailed(refusal, field="leadIds")
     on_its_way = await _leads_with_outreach_on_its_way(session, unique)
     if on_its_way:
-        raise ValidationFailed(
-            f"an outreach for lead {on_its_way[0]} is already on its way (drafting, waiting "
-            "for approval or being sent)",
-            field="leadIds",
-        )
+        raise ValidationFailed(_on_its_way(on_its_way[0]), field="leadIds")
     if title is None and len(unique) == 1:
         title = (await get_company(session, leads[unique[0]].company_id)).name
     return await start_outreach(session, actor, title=title or "outreach", lead_ids=unique)
+
+
+def _status_refusal(lead: Lead) -> str | None:
+    if LeadStatus(lead.status) is not LeadStatus.QUALIFIED:
+        return f"a first outreach goes to a qualified lead; lead {lead.id} is {lead.status}"
+    return None
+
+
+def _on_its_way(lead_id: uuid.UUID) -> str:
+    return (
+        f"an outreach for lead {lead_id} is already on its way (drafting, waiting for "
+        "approval or being sent)"
+    )
+
+
+async def outreach_refusal(session: AsyncSession, lead: Lead) -> str | None:
+    """Why a first outreach may not be drafted for this lead now, or None when it may: the
+    lead is qualified and no outreach of it is on its way (drafting, waiting for approval,
+    being sent). The one rule: `draft_outreach` (the lead page's button, the draftOutreach
+    mutation) refuses with it, and the lead page shows its button only when it allows."""
+    if (refusal := _status_refusal(lead)) is not None:
+        return refusal
+    if await _leads_with_outreach_on_its_way(session, [lead.id]):
+        return _on_its_way(lead.id)
+    return None
 
 
 async def _leads_with_outreach_on_its_way(

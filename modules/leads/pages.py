@@ -2,8 +2,10 @@
 card: web/static/board.js), a lead's detail with its outreach drafts, the batch ledgers of
 imported lists, and the ideal customer profile's settings form.
 
-The guard every page needs (who is visiting, the sign-in redirect, the CSRF check) is the
-platform's (platform/pages.py), shared with the web layer's pages."""
+The guard every page needs (signed in; for a form, this session's CSRF token and the right
+to write) is the platform's (platform/pages.py), shared with the web layer's pages: a
+handler takes `session` and `signed_in`, and a form post says what it writes with
+`opt=writes(...)`."""
 
 from __future__ import annotations
 
@@ -23,18 +25,18 @@ from sqlmodel import col
 from compound.modules.leads.imports import LedgerLine, get_import, list_imports, summary_line
 from compound.modules.leads.models import Lead, LeadStatus
 from compound.modules.leads.outreach import (
-    OPEN_DRAFT_STATES,
     DraftState,
     draft_outreach,
     outreach_drafts,
+    outreach_refusal,
 )
 from compound.modules.leads.service import (
-    MOVES,
     LeadFilter,
     LeadOrder,
     get_icp,
     get_lead,
     list_leads,
+    moves_from,
     parse_status,
     update_icp,
     update_lead,
@@ -46,12 +48,9 @@ from compound.platform.errors import CompoundError, NotFound, ValidationFailed
 from compound.platform.pages import (
     SEE_OTHER,
     can_write,
-    current_visitor,
-    database_of,
-    form_writer,
     http_status,
     message_page,
-    sign_in_redirect,
+    writes,
 )
 from compound.platform.records.models import Company, Note
 
@@ -102,8 +101,7 @@ class Problem:
 
 
 def _moves_of(status: str) -> list[str]:
-    allowed = MOVES[LeadStatus(status)]
-    return [s.value for s in STATUSES if s in allowed]
+    return [move.value for move in moves_from(LeadStatus(status))]
 
 
 async def _company_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -199,21 +197,26 @@ async def _board(
 
 @get("/leads", name="leads_board")
 async def leads_board(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     min_score: Annotated[str | None, QueryParameter(max_length=20)] = None,
     flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Response[Any]:
     """The pipeline: one column per status, best score first."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        return await _board(session, signed_in, min_score_text=min_score, flash=flash)
+    return await _board(session, signed_in, min_score_text=min_score, flash=flash)
 
 
-@post("/leads/{lead_id:uuid}/move", name="move_lead", status_code=SEE_OTHER)
+@post(
+    "/leads/{lead_id:uuid}/move",
+    name="move_lead",
+    status_code=SEE_OTHER,
+    opt=writes("/leads", viewers_cannot=VIEWERS_CANNOT),
+)
 async def move_lead(
-    request: Request[Any, Any, Any], lead_id: Annotated[uuid.UUID, PathParameter()]
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
+    lead_id: Annotated[uuid.UUID, PathParameter()],
 ) -> Response[Any]:
     """Move one lead along the pipeline, with the rationale the person typed."""
     form = await request.form()
@@ -222,28 +225,20 @@ async def move_lead(
         "rationale": str(form.get("rationale") or "")[:RATIONALE_FORM_MAX],
     }
     from_detail = form.get("from") == "detail"
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back="/leads", viewers_cannot=VIEWERS_CANNOT
-        )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        try:
-            target = parse_status(drafts["to"], field="to")
-            # A savepoint: a refused move leaves nothing behind, the session goes on.
-            async with session.begin_nested():
-                await update_lead(
-                    session, signed_in.actor, lead_id, status=target, rationale=drafts["rationale"]
-                )
-        except CompoundError as error:
-            problem = Problem(
-                message=error.message, field=error.field, lead_id=lead_id, drafts=drafts
+    try:
+        target = parse_status(drafts["to"], field="to")
+        # A savepoint: a refused move leaves nothing behind, the session goes on.
+        async with session.begin_nested():
+            await update_lead(
+                session, signed_in.actor, lead_id, status=target, rationale=drafts["rationale"]
             )
-            if from_detail and not isinstance(error, NotFound):
-                return await _detail(
-                    session, signed_in, lead_id, problem=problem, status_code=http_status(error)
-                )
-            return await _board(session, signed_in, problem=problem, status_code=http_status(error))
+    except CompoundError as error:
+        problem = Problem(message=error.message, field=error.field, lead_id=lead_id, drafts=drafts)
+        if from_detail and not isinstance(error, NotFound):
+            return await _detail(
+                session, signed_in, lead_id, problem=problem, status_code=http_status(error)
+            )
+        return await _board(session, signed_in, problem=problem, status_code=http_status(error))
     target_page = (
         f"/leads/{lead_id}?flash=moved" if from_detail else f"/leads?flash=moved#lead-{lead_id}"
     )
@@ -297,8 +292,7 @@ async def _detail(
             "notes": notes,
             "moves": _moves_of(lead.status),
             "drafts": drafts,
-            "can_draft": LeadStatus(lead.status) is LeadStatus.QUALIFIED
-            and not any(draft.state in OPEN_DRAFT_STATES for draft in drafts),
+            "can_draft": await outreach_refusal(session, lead) is None,
             "sent": DraftState.SENT,
             "waiting": DraftState.WAITING,
             "flash": DETAIL_FLASHES.get(flash or ""),
@@ -310,41 +304,36 @@ async def _detail(
 
 @get("/leads/{lead_id:uuid}", name="lead_detail")
 async def lead_detail(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     lead_id: Annotated[uuid.UUID, PathParameter()],
     flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Response[Any]:
     """One lead: its company, status, score and rationale, owner, research and outreach."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        try:
-            return await _detail(session, signed_in, lead_id, flash=flash)
-        except NotFound as error:
-            return message_page("Not found", error.message, status_code=404)
+    try:
+        return await _detail(session, signed_in, lead_id, flash=flash)
+    except NotFound as error:
+        return message_page("Not found", error.message, status_code=404)
 
 
-@post("/leads/{lead_id:uuid}/outreach", name="draft_lead_outreach", status_code=SEE_OTHER)
+@post(
+    "/leads/{lead_id:uuid}/outreach",
+    name="draft_lead_outreach",
+    status_code=SEE_OTHER,
+    opt=writes("/leads/{lead_id}", viewers_cannot=VIEWERS_CANNOT),
+)
 async def draft_lead_outreach(
-    request: Request[Any, Any, Any], lead_id: Annotated[uuid.UUID, PathParameter()]
+    session: AsyncSession, signed_in: Visitor, lead_id: Annotated[uuid.UUID, PathParameter()]
 ) -> Response[Any]:
     """Have a first outreach email drafted for a qualified lead; it waits in the Inbox."""
-    form = await request.form()
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back=f"/leads/{lead_id}", viewers_cannot=VIEWERS_CANNOT
-        )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        try:
-            async with session.begin_nested():
-                await draft_outreach(session, signed_in.actor, [lead_id])
-        except NotFound as error:
-            return message_page("Not found", error.message, status_code=404)
-        except CompoundError as error:
-            problem = Problem(message=error.message, field="outreach", lead_id=lead_id)
-            return await _detail(session, signed_in, lead_id, problem=problem, status_code=400)
+    try:
+        async with session.begin_nested():
+            await draft_outreach(session, signed_in.actor, [lead_id])
+    except NotFound as error:
+        return message_page("Not found", error.message, status_code=404)
+    except CompoundError as error:
+        problem = Problem(message=error.message, field="outreach", lead_id=lead_id)
+        return await _detail(session, signed_in, lead_id, problem=problem, status_code=400)
     return Redirect(f"/leads/{lead_id}?flash=drafting#outreach", status_code=SEE_OTHER)
 
 
@@ -353,57 +342,50 @@ async def draft_lead_outreach(
 
 @get("/imports", name="lead_imports")
 async def imports_page(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     after: Annotated[str | None, QueryParameter(max_length=1_000)] = None,
 ) -> Response[Any]:
     """Imported lists, newest first, each with its one-line summary and progress."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        error: str | None = None
-        try:
-            page = await list_imports(session, first=IMPORTS_PER_PAGE, after=after)
-        except CompoundError as refused:  # a stale or forged cursor
-            error = refused.message
-            page = await list_imports(session, first=IMPORTS_PER_PAGE)
-        return Template(
-            template_name="leads/imports.html",
-            context={
-                "visitor": signed_in,
-                "active": "imports",
-                "imports": [(row, summary_line(row)) for row in page.items],
-                "total": page.total_count,
-                "next_cursor": page.end_cursor if page.has_next_page else None,
-                "error": error,
-            },
-            status_code=400 if error else 200,
-        )
+    error: str | None = None
+    try:
+        page = await list_imports(session, first=IMPORTS_PER_PAGE, after=after)
+    except CompoundError as refused:  # a stale or forged cursor
+        error = refused.message
+        page = await list_imports(session, first=IMPORTS_PER_PAGE)
+    return Template(
+        template_name="leads/imports.html",
+        context={
+            "visitor": signed_in,
+            "active": "imports",
+            "imports": [(row, summary_line(row)) for row in page.items],
+            "total": page.total_count,
+            "next_cursor": page.end_cursor if page.has_next_page else None,
+            "error": error,
+        },
+        status_code=400 if error else 200,
+    )
 
 
 @get("/imports/{import_id:uuid}", name="lead_import")
 async def import_page(
-    request: Request[Any, Any, Any], import_id: Annotated[uuid.UUID, PathParameter()]
+    session: AsyncSession, signed_in: Visitor, import_id: Annotated[uuid.UUID, PathParameter()]
 ) -> Response[Any]:
     """One batch ledger, line by line."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        try:
-            ledger = await get_import(session, import_id)
-        except NotFound as error:
-            return message_page("Not found", error.message, status_code=404)
-        return Template(
-            template_name="leads/import.html",
-            context={
-                "visitor": signed_in,
-                "active": "imports",
-                "ledger": ledger,
-                "summary": summary_line(ledger),
-                "lines": [LedgerLine.model_validate(line) for line in ledger.lines],
-            },
-        )
+    try:
+        ledger = await get_import(session, import_id)
+    except NotFound as error:
+        return message_page("Not found", error.message, status_code=404)
+    return Template(
+        template_name="leads/import.html",
+        context={
+            "visitor": signed_in,
+            "active": "imports",
+            "ledger": ledger,
+            "summary": summary_line(ledger),
+            "lines": [LedgerLine.model_validate(line) for line in ledger.lines],
+        },
+    )
 
 
 # --- the ideal customer profile -------------------------------------------------------------
@@ -444,18 +426,13 @@ def _icp_page(
 
 @get("/settings/icp", name="icp_settings")
 async def icp_form(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Response[Any]:
     """The ideal customer profile: what fits, and the score a company needs to be researched."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        icp = await get_icp(session)
-        return _icp_page(
-            signed_in, _icp_drafts(icp), updated=icp.updated_by, saved=flash == "saved"
-        )
+    icp = await get_icp(session)
+    return _icp_page(signed_in, _icp_drafts(icp), updated=icp.updated_by, saved=flash == "saved")
 
 
 def _terms(text: str) -> list[str]:
@@ -472,41 +449,42 @@ def _threshold(text: str) -> int:
         ) from None
 
 
-@post("/settings/icp", name="icp_save", status_code=SEE_OTHER)
-async def icp_save(request: Request[Any, Any, Any]) -> Response[Any]:
+@post(
+    "/settings/icp",
+    name="icp_save",
+    status_code=SEE_OTHER,
+    opt=writes("/settings/icp", viewers_cannot=VIEWERS_CANNOT),
+)
+async def icp_save(
+    request: Request[Any, Any, Any], session: AsyncSession, signed_in: Visitor
+) -> Response[Any]:
     form = await request.form()
     drafts = {
         name: str(form.get(name) or "")[:ICP_FORM_MAX]
         for name in ("description", *ICP_LISTS, "threshold")
     }
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back="/settings/icp", viewers_cannot=VIEWERS_CANNOT
-        )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        try:
-            threshold = _threshold(drafts["threshold"])
-            async with session.begin_nested():
-                await update_icp(
-                    session,
-                    signed_in.actor,
-                    description=drafts["description"],
-                    sectors=_terms(drafts["sectors"]),
-                    stages=_terms(drafts["stages"]),
-                    regions=_terms(drafts["regions"]),
-                    keywords=_terms(drafts["keywords"]),
-                    threshold=threshold,
-                )
-        except CompoundError as error:
-            icp = await get_icp(session)
-            return _icp_page(
-                signed_in,
-                drafts,
-                updated=icp.updated_by,
-                problem=Problem(message=error.message, field=error.field, drafts=drafts),
-                status_code=400,
+    try:
+        threshold = _threshold(drafts["threshold"])
+        async with session.begin_nested():
+            await update_icp(
+                session,
+                signed_in.actor,
+                description=drafts["description"],
+                sectors=_terms(drafts["sectors"]),
+                stages=_terms(drafts["stages"]),
+                regions=_terms(drafts["regions"]),
+                keywords=_terms(drafts["keywords"]),
+                threshold=threshold,
             )
+    except CompoundError as error:
+        icp = await get_icp(session)
+        return _icp_page(
+            signed_in,
+            drafts,
+            updated=icp.updated_by,
+            problem=Problem(message=error.message, field=error.field, drafts=drafts),
+            status_code=400,
+        )
     return Redirect("/settings/icp?flash=saved", status_code=SEE_OTHER)
 
 

@@ -51,6 +51,12 @@ MOVES: dict[LeadStatus, frozenset[LeadStatus]] = {
 contacted → engaged → won | lost."""
 
 
+def moves_from(status: LeadStatus) -> list[LeadStatus]:
+    """Where a lead with this status may move, in pipeline order: what `update_lead` allows,
+    and the move buttons the pipeline pages show."""
+    return [candidate for candidate in LeadStatus if candidate in MOVES[status]]
+
+
 class LeadOrder(StrEnum):
     SCORE = "score"
     CREATED_AT = "created_at"
@@ -255,7 +261,7 @@ async def update_lead(
     moved = False
     if status is not UNSET and status is not current:
         moved = True
-        allowed = MOVES[current]
+        allowed = moves_from(current)
         if status not in allowed:
             raise ValidationFailed(
                 f"a {current.value} lead cannot move to {status.value}; from {current.value} "

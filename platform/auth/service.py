@@ -30,6 +30,7 @@ from compound.platform.auth.lockout import (
 from compound.platform.auth.models import ApiToken, Role, Scope, User
 from compound.platform.clock import utcnow
 from compound.platform.errors import (
+    CompoundError,
     Duplicate,
     NotAuthenticated,
     NotFound,
@@ -335,13 +336,11 @@ async def revoke_token(session: AsyncSession, actor: Actor, token_id: uuid.UUID)
     token = await session.get(ApiToken, token_id, with_for_update=True, populate_existing=True)
     if token is None:
         raise NotFound(f"no token with id {token_id}", field="id")
-    if not may_administer(actor):
-        if actor.role == Role.VIEWER or not actor.has_scope("write"):
-            raise PermissionDenied("viewers cannot revoke API tokens; ask an admin")
-        if token.user_id != _user_of(actor):
-            raise PermissionDenied("you can revoke only your own tokens")
-    if token.revoked_at is not None:
-        raise NotFound(f"no active token with id {token_id}", field="id")
+    refusal = token_revoke_refusal(
+        actor, token.id, owner_id=token.user_id, revoked=token.revoked_at is not None
+    )
+    if refusal is not None:
+        raise refusal
     before = _token_values(token)
     token.revoked_at = utcnow()
     await session.flush()
@@ -386,6 +385,41 @@ def may_administer(actor: Actor) -> bool:
     """Whether the actor may change users, roles and others' tokens: an admin who may
     write (a read-only admin token may not), or Compound itself (the CLI)."""
     return actor.is_system or (is_admin(actor) and actor.has_scope("write"))
+
+
+def may_hold_tokens(actor: Actor) -> bool:
+    """Whether the actor may have API tokens of their own (create them, revoke them): anyone
+    who may write but a viewer — a token outlives the browser session and is easily leaked,
+    and a viewer has nothing a token would add."""
+    return actor.role != Role.VIEWER and actor.has_scope("write")
+
+
+def token_revoke_refusal(
+    actor: Actor, token_id: uuid.UUID, *, owner_id: uuid.UUID, revoked: bool
+) -> CompoundError | None:
+    """Why `actor` may not revoke this token now, as the error `revoke_token` raises, or None
+    when they may: an admin who may write (or Compound itself: the CLI) anyone's, a member
+    only their own, a viewer none; and a token only once. The tokens page shows its Revoke
+    button only where this is None."""
+    if not may_administer(actor):
+        if not may_hold_tokens(actor):
+            return PermissionDenied("viewers cannot revoke API tokens; ask an admin")
+        if actor.user_id is None:
+            return PermissionDenied("only a signed-in person has API tokens of their own")
+        if owner_id != actor.user_id:
+            return PermissionDenied("you can revoke only your own tokens")
+    if revoked:
+        return NotFound(f"no active token with id {token_id}", field="id")
+    return None
+
+
+def may_revoke_token(actor: Actor, token: TokenListing) -> bool:
+    return (
+        token_revoke_refusal(
+            actor, token.id, owner_id=token.owner_id, revoked=token.revoked_at is not None
+        )
+        is None
+    )
 
 
 def require_admin(actor: Actor, doing: str) -> None:
@@ -448,7 +482,7 @@ async def create_own_token(
     """A token for the signed-in person themselves. Viewers get none: a token outlives the
     browser session and is easily leaked, and a viewer has nothing a token would add."""
     user_id = _user_of(actor)
-    if actor.role == Role.VIEWER or not actor.has_scope("write"):
+    if not may_hold_tokens(actor):
         raise PermissionDenied("viewers cannot create API tokens; ask an admin")
     user = await session.get(User, user_id)
     if user is None or not user.is_active:

@@ -172,6 +172,11 @@ async def test_a_method_the_page_does_not_take_is_a_405_page(web_client: httpx.A
 
 async def test_a_bad_query_parameter_is_a_400_page_naming_it(web_client: httpx.AsyncClient) -> None:
     path = f"/companies/{uuid.uuid4()}?flash=" + "<b>" * 100
+    # The page guard comes first: a stranger is sent to sign in, whatever the parameters.
+    stranger = await web_client.get(path, headers=BROWSER)
+    assert stranger.status_code == 303
+    assert stranger.headers["location"].startswith("/sign-in?next=%2Fcompanies%2F")
+    await signed_in(web_client, "member")
 
     response = await web_client.get(path, headers=BROWSER)
     as_json = await web_client.get(path, headers=PROGRAM)

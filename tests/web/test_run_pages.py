@@ -3,6 +3,7 @@ filter, cursor), a run's detail (steps escaped, policy marked) and Undo run (CSR
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from typing import Any
@@ -14,6 +15,7 @@ from sqlmodel import col
 
 from compound.agents.runtime import service as runs
 from compound.agents.runtime.models import AgentRun
+from compound.agents.runtime.undo import undo_refusal
 from compound.platform.auth.actor import Actor
 from compound.platform.records.models import Company
 from tests.agent_driver import drive
@@ -161,10 +163,16 @@ async def test_undo_of_a_run_still_waiting_is_refused_with_its_reason(
 ) -> None:
     run = await made_run(session, {"question": "Same company?"})
     assert run.state == "waiting"
+    reason = await undo_refusal(session, run.id)
+    assert reason is not None and "still going" in reason
     csrf = await signed_in(web_client, "member")
+    # The page offers no button the service would refuse: it says why instead.
+    page = await web_client.get(f"/runs/{run.id}")
+    assert "Undo run</button>" not in page.text
+    assert f"Undo run: not yet — {html.escape(reason, quote=True)}." in page.text
     refused = await web_client.post(f"/runs/{run.id}/undo", data={"csrf": csrf})
     assert refused.status_code == 400
-    assert "Not undone:" in refused.text and "still going" in refused.text
+    assert f"Not undone: {html.escape(reason, quote=True)}" in refused.text
 
 
 async def test_a_viewer_sees_no_undo_button_and_cannot_undo(

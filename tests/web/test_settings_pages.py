@@ -604,3 +604,31 @@ async def test_the_mail_page_lists_the_domains_and_their_variables(
     assert "COMPOUND_SMTP_HOST" in page.text and "127.0.0.1:2525" in page.text
     assert "smtp-secret-pass" not in page.text
     assert re.search(r"Outgoing relay password</th>\s*<td[^>]*>set</td>", page.text)
+
+
+async def test_the_revoke_buttons_are_exactly_the_tokens_the_service_would_revoke(
+    web_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    for email, name in (
+        ("member@tests.example", "member active"),
+        ("member@tests.example", "member revoked"),
+        ("admin@tests.example", "admin active"),
+        ("viewer@tests.example", "viewer active"),
+    ):
+        await auth.create_token(session, SETUP, user_email=email, scopes=["read"], name=name)
+    await auth.revoke_token(session, SETUP, (await token_named(session, "member revoked")).id)
+    await session.commit()
+    for role in ("member", "admin", "viewer"):
+        web_client.cookies.clear()
+        await signed_in(web_client, role)
+        page = (await web_client.get("/settings/tokens")).text
+        offered = set(re.findall(r'name="token" value="([0-9a-f-]{36})"', page))
+        actor = auth.actor_for_user(await auth.user_by_email(session, f"{role}@tests.example"))
+        allowed = {
+            str(token.id)
+            for token in await auth.tokens_visible_to(session, actor)
+            if auth.may_revoke_token(actor, token)
+        }
+        assert offered == allowed, role
+        assert (role == "viewer") is (not allowed)
+        assert ('action="/settings/tokens"' in page) is auth.may_hold_tokens(actor)

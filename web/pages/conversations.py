@@ -21,16 +21,7 @@ from compound.platform.email.models import MessageState
 from compound.platform.email.part_limit import left_out_note
 from compound.platform.email.structure import MAX_PARTS as STRUCTURE_PARTS
 from compound.platform.errors import CompoundError, NotFound
-from compound.platform.pages import (
-    SEE_OTHER,
-    can_write,
-    current_visitor,
-    database_of,
-    form_writer,
-    http_status,
-    message_page,
-    sign_in_redirect,
-)
+from compound.platform.pages import SEE_OTHER, can_write, http_status, message_page, writes
 from compound.platform.records import lookups
 from compound.platform.records.lookups import RecordView
 
@@ -154,7 +145,8 @@ async def _rows(
 
 @get("/conversations", name="conversations")
 async def conversations_page(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     q: TextFilter = None,
     person: IdFilter = None,
     company: IdFilter = None,
@@ -162,57 +154,51 @@ async def conversations_page(
 ) -> Response[Any]:
     """Email threads, 50 a page, latest activity first; filtered by a part of the subject or
     of a participant's address or name, or by a person or company."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        needle = (q or "").strip()
-        error: str | None = None
-        rows: list[ConversationRow] = []
-        total: int | None = None
-        next_cursor: str | None = None
-        person_id = _uuid_or_none(person)
-        company_id = _uuid_or_none(company)
-        if person and person_id is None:
-            error = "person: not a valid id"
-        elif company and company_id is None:
-            error = "company: not a valid id"
-        person_row = await lookups.people_by_ids(session, [person_id]) if person_id else [None]
-        company_row = (
-            await lookups.companies_by_ids(session, [company_id]) if company_id else [None]
-        )
-        if error is None:
-            try:
-                page = await service.list_conversations(
-                    session,
-                    first=PAGE_SIZE,
-                    after=after or None,
-                    filter=service.ConversationFilter(
-                        company_id=company_id, person_id=person_id, text_contains=needle or None
-                    ),
-                )
-                rows = await _rows(session, page.items)
-                total = page.total_count
-                next_cursor = page.end_cursor if page.has_next_page else None
-            except CompoundError as failure:  # a stale or forged cursor, a bad filter
-                error = failure.message
-        return Template(
-            template_name="conversations.html",
-            context={
-                "visitor": signed_in,
-                "active": "conversations",
-                "rows": rows,
-                "total": total,
-                "q": needle,
-                "person": person_row[0],
-                "company": company_row[0],
-                "person_param": str(person_id) if person_id else "",
-                "company_param": str(company_id) if company_id else "",
-                "next_cursor": next_cursor,
-                "error": error,
-            },
-            status_code=400 if error else 200,
-        )
+    needle = (q or "").strip()
+    error: str | None = None
+    rows: list[ConversationRow] = []
+    total: int | None = None
+    next_cursor: str | None = None
+    person_id = _uuid_or_none(person)
+    company_id = _uuid_or_none(company)
+    if person and person_id is None:
+        error = "person: not a valid id"
+    elif company and company_id is None:
+        error = "company: not a valid id"
+    person_row = await lookups.people_by_ids(session, [person_id]) if person_id else [None]
+    company_row = await lookups.companies_by_ids(session, [company_id]) if company_id else [None]
+    if error is None:
+        try:
+            page = await service.list_conversations(
+                session,
+                first=PAGE_SIZE,
+                after=after or None,
+                filter=service.ConversationFilter(
+                    company_id=company_id, person_id=person_id, text_contains=needle or None
+                ),
+            )
+            rows = await _rows(session, page.items)
+            total = page.total_count
+            next_cursor = page.end_cursor if page.has_next_page else None
+        except CompoundError as failure:  # a stale or forged cursor, a bad filter
+            error = failure.message
+    return Template(
+        template_name="conversations.html",
+        context={
+            "visitor": signed_in,
+            "active": "conversations",
+            "rows": rows,
+            "total": total,
+            "q": needle,
+            "person": person_row[0],
+            "company": company_row[0],
+            "person_param": str(person_id) if person_id else "",
+            "company_param": str(company_id) if company_id else "",
+            "next_cursor": next_cursor,
+            "error": error,
+        },
+        status_code=400 if error else 200,
+    )
 
 
 # --- a thread -------------------------------------------------------------------------------
@@ -391,27 +377,24 @@ async def _thread_page(
 
 @get("/conversations/{conversation_id:str}", name="conversation")
 async def conversation_page(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     conversation_id: Annotated[str, PathParameter()],
     structure: IdFilter = None,
     flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Response[Any]:
     """One thread, oldest message first, with everything kept about each message."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        wanted = _uuid_or_none(conversation_id)
-        [conversation] = await service.conversations_by_ids(session, [wanted]) if wanted else [None]
-        if conversation is None:
-            return _not_found("conversation", conversation_id)
-        return await _thread_page(
-            session,
-            signed_in,
-            conversation,
-            structure_of=_uuid_or_none(structure),
-            flash=flash,
-        )
+    wanted = _uuid_or_none(conversation_id)
+    [conversation] = await service.conversations_by_ids(session, [wanted]) if wanted else [None]
+    if conversation is None:
+        return _not_found("conversation", conversation_id)
+    return await _thread_page(
+        session,
+        signed_in,
+        conversation,
+        structure_of=_uuid_or_none(structure),
+        flash=flash,
+    )
 
 
 def download_name(filename: str | None, attachment_id: uuid.UUID) -> str:
@@ -425,43 +408,34 @@ def download_name(filename: str | None, attachment_id: uuid.UUID) -> str:
 
 @get("/conversations/{conversation_id:str}/attachments/{attachment_id:str}")
 async def download_attachment(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
     conversation_id: Annotated[str, PathParameter()],
     attachment_id: Annotated[str, PathParameter()],
 ) -> Response[Any]:
     """An attachment's bytes as they arrived, always as a file to save: mail is untrusted, so
     it is never shown inline on our origin (no sniffing, a sandbox if it is opened)."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        thread, wanted = _uuid_or_none(conversation_id), _uuid_or_none(attachment_id)
-        if thread is None or wanted is None:
-            return _not_found("attachment in this conversation", attachment_id)
-        try:
-            attachment = await service.attachment_in_conversation(session, thread, wanted)
-        except NotFound:
-            return _not_found("attachment in this conversation", attachment_id)
+    thread, wanted = _uuid_or_none(conversation_id), _uuid_or_none(attachment_id)
+    if thread is None or wanted is None:
+        return _not_found("attachment in this conversation", attachment_id)
+    try:
+        attachment = await service.attachment_in_conversation(session, thread, wanted)
+    except NotFound:
+        return _not_found("attachment in this conversation", attachment_id)
     return _download(attachment.content, download_name(attachment.filename, attachment.id))
 
 
 @get("/conversations/{conversation_id:str}/messages/{message_id:str}/raw")
 async def download_raw_message(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
     conversation_id: Annotated[str, PathParameter()],
     message_id: Annotated[str, PathParameter()],
 ) -> Response[Any]:
     """The message byte for byte as it arrived (.eml), as a file to save: all of it, the MIME
     parts past the cap on parts included."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        thread, wanted = _uuid_or_none(conversation_id), _uuid_or_none(message_id)
-        [message] = await service.messages_by_ids(session, [wanted]) if wanted else [None]
-        if message is None or thread is None or message.conversation_id != thread:
-            return _not_found("message in this conversation", message_id)
-        [raw] = await service.raw_of_messages(session, [message.id])
+    message = await _message_in(session, conversation_id, message_id)
+    if message is None:
+        return _not_found("message in this conversation", message_id)
+    [raw] = await service.raw_of_messages(session, [message.id])
     return _download(raw or b"", download_name(f"message-{message.id}.eml", message.id))
 
 
@@ -479,35 +453,44 @@ def _download(content: bytes, disposition: str) -> Response[Any]:
     )
 
 
+async def _message_in(
+    session: AsyncSession, conversation_id: str, message_id: str
+) -> RecordView | None:
+    """The message with this id in the thread with this id (as the path gives them), or None."""
+    thread, wanted = _uuid_or_none(conversation_id), _uuid_or_none(message_id)
+    [message] = await service.messages_by_ids(session, [wanted]) if wanted else [None]
+    if message is None or thread is None or message.conversation_id != thread:
+        return None
+    return message
+
+
+def _back_to_thread(request: Request[Any, Any, Any]) -> str:
+    thread = _uuid_or_none(request.path_params["conversation_id"])
+    return f"/conversations/{thread}" if thread else "/conversations"
+
+
 @post(
     "/conversations/{conversation_id:str}/messages/{message_id:str}/reprocess",
     status_code=SEE_OTHER,
+    opt=writes(_back_to_thread, viewers_cannot=VIEWERS_CANNOT),
 )
 async def reprocess_message_submit(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     conversation_id: Annotated[str, PathParameter()],
     message_id: Annotated[str, PathParameter()],
 ) -> Response[Any]:
     """Parse, thread and link one message of the thread again; back to the thread."""
-    form = await request.form()
-    thread = _uuid_or_none(conversation_id)
-    wanted = _uuid_or_none(message_id)
-    back = f"/conversations/{thread}" if thread else "/conversations"
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back=back, viewers_cannot=VIEWERS_CANNOT
-        )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        [message] = await service.messages_by_ids(session, [wanted]) if wanted else [None]
-        if message is None or thread is None or message.conversation_id != thread:
-            return _not_found("message in this conversation", message_id)
-        try:
-            # A savepoint: a refused request leaves nothing behind.
-            async with session.begin_nested():
-                await service.reprocess_message(session, signed_in.actor, message.id)
-        except CompoundError as error:
-            return message_page("Not reprocessed", error.message, status_code=http_status(error))
+    message = await _message_in(session, conversation_id, message_id)
+    if message is None:
+        return _not_found("message in this conversation", message_id)
+    try:
+        # A savepoint: a refused request leaves nothing behind.
+        async with session.begin_nested():
+            await service.reprocess_message(session, signed_in.actor, message.id)
+    except CompoundError as error:
+        return message_page("Not reprocessed", error.message, status_code=http_status(error))
     return Redirect(
-        f"/conversations/{thread}?flash=reprocess#message-{message.id}", status_code=SEE_OTHER
+        f"/conversations/{message.conversation_id}?flash=reprocess#message-{message.id}",
+        status_code=SEE_OTHER,
     )

@@ -33,16 +33,7 @@ from compound.agents.inbox.service import (
 )
 from compound.platform.auth.sessions import Visitor
 from compound.platform.errors import CompoundError
-from compound.platform.pages import (
-    SEE_OTHER,
-    can_write,
-    current_visitor,
-    database_of,
-    form_id,
-    form_writer,
-    http_status,
-    sign_in_redirect,
-)
+from compound.platform.pages import SEE_OTHER, can_write, form_id, http_status, writes
 from compound.web.modules import run_summaries
 
 GROUPS_PER_PAGE = 30
@@ -202,7 +193,8 @@ async def _inbox(
 
 @get(["/", "/inbox"], name="inbox")
 async def inbox_page(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     after: Annotated[str | None, QueryParameter(max_length=500)] = None,
     flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
     count: Annotated[int | None, QueryParameter(ge=0, le=BULK_MAX)] = None,
@@ -213,19 +205,15 @@ async def inbox_page(
         if count is not None
         else FLASHES.get(flash or "")
     ) or None
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        try:
-            return await _inbox(session, signed_in, after=after, flash=message)
-        except CompoundError as error:  # a stale or forged `after` cursor
-            return await _inbox(
-                session,
-                signed_in,
-                problem=Problem(item_id=uuid.UUID(int=0), message=error.message, field="after"),
-                status_code=400,
-            )
+    try:
+        return await _inbox(session, signed_in, after=after, flash=message)
+    except CompoundError as error:  # a stale or forged `after` cursor
+        return await _inbox(
+            session,
+            signed_in,
+            problem=Problem(item_id=uuid.UUID(int=0), message=error.message, field="after"),
+            status_code=400,
+        )
 
 
 def _edited_arguments(text: str) -> Any:
@@ -249,9 +237,16 @@ def _typed_fields(form: Any) -> dict[str, str]:
     }
 
 
-@post("/inbox/items/{item_id:uuid}/decide", status_code=SEE_OTHER)
+@post(
+    "/inbox/items/{item_id:uuid}/decide",
+    status_code=SEE_OTHER,
+    opt=writes("/inbox", viewers_cannot=VIEWERS_CANNOT),
+)
 async def decide_item(
-    request: Request[Any, Any, Any], item_id: Annotated[uuid.UUID, PathParameter()]
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
+    item_id: Annotated[uuid.UUID, PathParameter()],
 ) -> Response[Any]:
     """Approve (as proposed, or edited in the generated form or as JSON), answer, reject or
     dismiss one item; back to the Inbox."""
@@ -261,102 +256,90 @@ async def decide_item(
     }
     typed = _typed_fields(form)
     drafts.update(typed)
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back="/inbox", viewers_cannot=VIEWERS_CANNOT
-        )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
+    try:
         try:
-            try:
-                action = Action(drafts["action"])
-            except ValueError:
-                raise CompoundError(
-                    "choose one of: approve, answer, reject, dismiss", field="action"
-                ) from None
-            arguments = None
-            if action is Action.APPROVE and form.get("edited"):
-                model = await edit_model(session, item_id)
-                if model is None:
-                    raise CompoundError(
-                        "this proposal's tool is gone: it cannot be edited", field="id"
-                    )
-                arguments = arguments_from_form(model, typed)
-            elif action is Action.APPROVE and drafts["arguments"].strip():
-                arguments = _edited_arguments(drafts["arguments"].strip())
-            # A savepoint: a refused decision leaves nothing behind, the session goes on.
-            async with session.begin_nested():
-                item = await decide(
-                    session,
-                    signed_in.actor,
-                    item_id,
-                    action,
-                    arguments=arguments,
-                    answer=drafts["answer"] or None,
-                    reason=drafts["reason"] or None,
-                )
-        except CompoundError as error:
-            problem = Problem(
-                item_id=item_id, message=error.message, field=error.field, drafts=drafts
-            )
-            return await _inbox(
+            action = Action(drafts["action"])
+        except ValueError:
+            raise CompoundError(
+                "choose one of: approve, answer, reject, dismiss", field="action"
+            ) from None
+        arguments = None
+        if action is Action.APPROVE and form.get("edited"):
+            model = await edit_model(session, item_id)
+            if model is None:
+                raise CompoundError("this proposal's tool is gone: it cannot be edited", field="id")
+            arguments = arguments_from_form(model, typed)
+        elif action is Action.APPROVE and drafts["arguments"].strip():
+            arguments = _edited_arguments(drafts["arguments"].strip())
+        # A savepoint: a refused decision leaves nothing behind, the session goes on.
+        async with session.begin_nested():
+            item = await decide(
                 session,
-                signed_in,
-                problem=problem,
-                status_code=http_status(error),
-                answers_a_post=True,
+                signed_in.actor,
+                item_id,
+                action,
+                arguments=arguments,
+                answer=drafts["answer"] or None,
+                reason=drafts["reason"] or None,
             )
+    except CompoundError as error:
+        problem = Problem(item_id=item_id, message=error.message, field=error.field, drafts=drafts)
+        return await _inbox(
+            session,
+            signed_in,
+            problem=problem,
+            status_code=http_status(error),
+            answers_a_post=True,
+        )
     return Redirect(f"/inbox?flash={item.status}", status_code=SEE_OTHER)
 
 
-@post("/inbox/decide-many", status_code=SEE_OTHER)
-async def decide_many_items(request: Request[Any, Any, Any]) -> Response[Any]:
+@post(
+    "/inbox/decide-many", status_code=SEE_OTHER, opt=writes("/inbox", viewers_cannot=VIEWERS_CANNOT)
+)
+async def decide_many_items(
+    request: Request[Any, Any, Any], session: AsyncSession, signed_in: Visitor
+) -> Response[Any]:
     """The same decision on every ticked item: approve as proposed, reject or dismiss."""
     form = await request.form()
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back="/inbox", viewers_cannot=VIEWERS_CANNOT
+    try:
+        action = Action(str(form.get("action") or ""))
+        if action is Action.ANSWER:
+            raise ValueError(action)
+    except ValueError:
+        problem = Problem(
+            uuid.UUID(int=0), "in bulk, choose approve, reject or dismiss", field="action"
         )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        try:
-            action = Action(str(form.get("action") or ""))
-            if action is Action.ANSWER:
-                raise ValueError(action)
-        except ValueError:
-            problem = Problem(
-                uuid.UUID(int=0), "in bulk, choose approve, reject or dismiss", field="action"
-            )
-            return await _inbox(
-                session, signed_in, problem=problem, status_code=400, answers_a_post=True
-            )
-        try:
-            decided, refused = await decide_many(
-                session,
-                signed_in.actor,
-                [
-                    form_id(value, "items", "the chosen items are not item ids")
-                    for value in form.getall("items", [])
-                ],
-                action,
-                reason=str(form.get("reason") or "") or None,
-            )
-        except CompoundError as error:
-            problem = Problem(uuid.UUID(int=0), error.message, field=error.field)
-            return await _inbox(
-                session,
-                signed_in,
-                problem=problem,
-                status_code=http_status(error),
-                answers_a_post=True,
-            )
-        if refused:
-            flash = BULK_FLASHES[_PAST[action]].format(n=len(decided)) if decided else None
-            return await _inbox(
-                session,
-                signed_in,
-                flash=flash,
-                refusals=[refusal.message for refusal in refused],
-                answers_a_post=True,
-            )
+        return await _inbox(
+            session, signed_in, problem=problem, status_code=400, answers_a_post=True
+        )
+    try:
+        decided, refused = await decide_many(
+            session,
+            signed_in.actor,
+            [
+                form_id(value, "items", "the chosen items are not item ids")
+                for value in form.getall("items", [])
+            ],
+            action,
+            reason=str(form.get("reason") or "") or None,
+        )
+    except CompoundError as error:
+        problem = Problem(uuid.UUID(int=0), error.message, field=error.field)
+        return await _inbox(
+            session,
+            signed_in,
+            problem=problem,
+            status_code=http_status(error),
+            answers_a_post=True,
+        )
+    if refused:
+        flash = BULK_FLASHES[_PAST[action]].format(n=len(decided)) if decided else None
+        return await _inbox(
+            session,
+            signed_in,
+            flash=flash,
+            refusals=[refusal.message for refusal in refused],
+            answers_a_post=True,
+        )
     return Redirect(f"/inbox?flash={_PAST[action]}&count={len(decided)}", status_code=SEE_OTHER)

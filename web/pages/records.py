@@ -24,13 +24,10 @@ from compound.platform.errors import CompoundError, NotFound, ValidationFailed
 from compound.platform.pages import (
     SEE_OTHER,
     can_write,
-    current_visitor,
-    database_of,
     form_id,
-    form_writer,
     http_status,
     message_page,
-    sign_in_redirect,
+    writes,
 )
 from compound.platform.records import lookups
 from compound.platform.records.companies import (
@@ -135,86 +132,85 @@ def _not_found(kind: str, record_id: uuid.UUID) -> Template:
 
 
 async def _list_page(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     *,
     kind: str,
     q: str | None,
     sort: str,
     after: str | None,
 ) -> Response[Any]:
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        key, order, descending = _sort_of(sort)
-        needle = (q or "").strip() or None
-        lister = list_companies if kind == "companies" else list_people
-        filter: Any = (
-            CompanyFilter(name_contains=needle)
-            if kind == "companies"
-            else PersonFilter(name_contains=needle)
+    key, order, descending = _sort_of(sort)
+    needle = (q or "").strip() or None
+    lister = list_companies if kind == "companies" else list_people
+    filter: Any = (
+        CompanyFilter(name_contains=needle)
+        if kind == "companies"
+        else PersonFilter(name_contains=needle)
+    )
+    error: str | None = None
+    rows: list[RecordView] = []
+    total: int | None = 0
+    next_cursor: str | None = None
+    companies: dict[uuid.UUID, RecordView] = {}
+    try:
+        page = await lister(
+            session,
+            first=PAGE_SIZE,
+            after=after or None,
+            filter=filter,
+            order_by=order,
+            descending=descending,
         )
-        error: str | None = None
-        rows: list[RecordView] = []
-        total: int | None = 0
-        next_cursor: str | None = None
-        companies: dict[uuid.UUID, RecordView] = {}
-        try:
-            page = await lister(
-                session,
-                first=PAGE_SIZE,
-                after=after or None,
-                filter=filter,
-                order_by=order,
-                descending=descending,
-            )
-            rows, total = page.items, page.total_count
-            next_cursor = page.end_cursor if page.has_next_page else None
-            if kind == "people":
-                ids = sorted({row.company_id for row in rows if row.company_id is not None})
-                found = await lookups.companies_by_ids(session, ids)
-                companies = {row.id: row for row in found if row is not None}
-        except CompoundError as failure:  # a stale or forged cursor, an over-long filter
-            error = failure.message
-        return Template(
-            template_name=f"{kind}.html",
-            context={
-                "visitor": signed_in,
-                "active": kind,
-                "rows": rows,
-                "total": total,
-                "q": needle or "",
-                "sort": key,
-                "sorts": list(SORTS),
-                "after": after,
-                "next_cursor": next_cursor,
-                "companies": companies,
-                "error": error,
-            },
-            status_code=400 if error else 200,
-        )
+        rows, total = page.items, page.total_count
+        next_cursor = page.end_cursor if page.has_next_page else None
+        if kind == "people":
+            ids = sorted({row.company_id for row in rows if row.company_id is not None})
+            found = await lookups.companies_by_ids(session, ids)
+            companies = {row.id: row for row in found if row is not None}
+    except CompoundError as failure:  # a stale or forged cursor, an over-long filter
+        error = failure.message
+    return Template(
+        template_name=f"{kind}.html",
+        context={
+            "visitor": signed_in,
+            "active": kind,
+            "rows": rows,
+            "total": total,
+            "q": needle or "",
+            "sort": key,
+            "sorts": list(SORTS),
+            "after": after,
+            "next_cursor": next_cursor,
+            "companies": companies,
+            "error": error,
+        },
+        status_code=400 if error else 200,
+    )
 
 
 @get("/companies", name="companies")
 async def companies_page(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     q: NameFilter = None,
     sort: Sort = "name",
     after: Cursor = None,
 ) -> Response[Any]:
     """Companies, 50 a page, filtered by a part of their name."""
-    return await _list_page(request, kind="companies", q=q, sort=sort, after=after)
+    return await _list_page(session, signed_in, kind="companies", q=q, sort=sort, after=after)
 
 
 @get("/people", name="people")
 async def people_page(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     q: NameFilter = None,
     sort: Sort = "name",
     after: Cursor = None,
 ) -> Response[Any]:
     """People, 50 a page, filtered by a part of their name."""
-    return await _list_page(request, kind="people", q=q, sort=sort, after=after)
+    return await _list_page(session, signed_in, kind="people", q=q, sort=sort, after=after)
 
 
 # --- a company ------------------------------------------------------------------------------
@@ -279,46 +275,50 @@ async def _company_page(
 
 @get("/companies/{company_id:uuid}", name="company")
 async def company_page(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     company_id: Annotated[uuid.UUID, PathParameter()],
     flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Response[Any]:
     """One company with its people, notes, tasks, lead, conversations and timeline."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        company = await lookups.one(session, Company, company_id)
-        if company is None:
-            return _not_found("company", company_id)
-        return await _company_page(session, signed_in, company, flash=flash)
+    company = await lookups.one(session, Company, company_id)
+    if company is None:
+        return _not_found("company", company_id)
+    return await _company_page(session, signed_in, company, flash=flash)
 
 
-@post("/companies/{company_id:uuid}/edit", status_code=SEE_OTHER)
+@post(
+    "/companies/{company_id:uuid}/edit",
+    status_code=SEE_OTHER,
+    opt=writes("/companies/{company_id}", viewers_cannot=VIEWERS_CANNOT),
+)
 async def edit_company(
-    request: Request[Any, Any, Any], company_id: Annotated[uuid.UUID, PathParameter()]
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
+    company_id: Annotated[uuid.UUID, PathParameter()],
 ) -> Response[Any]:
     """Save the inline edit of name, domain and description; errors shown at their fields."""
-    return await _save_inline_edit(request, company_id, COMPANY_EDIT)
+    return await _save_inline_edit(request, session, signed_in, company_id, COMPANY_EDIT)
 
 
-@post("/companies/merge", status_code=SEE_OTHER)
-async def merge_companies_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+@post(
+    "/companies/merge",
+    status_code=SEE_OTHER,
+    opt=writes("/companies", viewers_cannot=VIEWERS_CANNOT),
+)
+async def merge_companies_submit(
+    request: Request[Any, Any, Any], session: AsyncSession, signed_in: Visitor
+) -> Response[Any]:
     """Keep one company and fold the other into it (people, notes, tasks, name as alias)."""
     form = await request.form()
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back="/companies", viewers_cannot=VIEWERS_CANNOT
-        )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        try:
-            keep_id = form_id(form.get("keep_id"), "keep_id", "keep_id: choose a company")
-            merge_id = form_id(form.get("merge_id"), "merge_id", "merge_id: choose a company")
-            async with session.begin_nested():
-                await merge_companies(session, signed_in.actor, keep_id=keep_id, merge_id=merge_id)
-        except CompoundError as error:
-            return message_page("Not merged", error.message, status_code=http_status(error))
+    try:
+        keep_id = form_id(form.get("keep_id"), "keep_id", "keep_id: choose a company")
+        merge_id = form_id(form.get("merge_id"), "merge_id", "merge_id: choose a company")
+        async with session.begin_nested():
+            await merge_companies(session, signed_in.actor, keep_id=keep_id, merge_id=merge_id)
+    except CompoundError as error:
+        return message_page("Not merged", error.message, status_code=http_status(error))
     return Redirect(f"/companies/{keep_id}?flash=merged", status_code=SEE_OTHER)
 
 
@@ -410,27 +410,31 @@ async def _person_page(
 
 @get("/people/{person_id:uuid}", name="person")
 async def person_page(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     person_id: Annotated[uuid.UUID, PathParameter()],
     flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Response[Any]:
     """One person with their company, email addresses, notes, tasks and timeline."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        person = await lookups.one(session, Person, person_id)
-        if person is None:
-            return _not_found("person", person_id)
-        return await _person_page(session, signed_in, person, flash=flash)
+    person = await lookups.one(session, Person, person_id)
+    if person is None:
+        return _not_found("person", person_id)
+    return await _person_page(session, signed_in, person, flash=flash)
 
 
-@post("/people/{person_id:uuid}/edit", status_code=SEE_OTHER)
+@post(
+    "/people/{person_id:uuid}/edit",
+    status_code=SEE_OTHER,
+    opt=writes("/people/{person_id}", viewers_cannot=VIEWERS_CANNOT),
+)
 async def edit_person(
-    request: Request[Any, Any, Any], person_id: Annotated[uuid.UUID, PathParameter()]
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
+    person_id: Annotated[uuid.UUID, PathParameter()],
 ) -> Response[Any]:
     """Save the inline edit of name, title, company and email addresses; errors at their fields."""
-    return await _save_inline_edit(request, person_id, PERSON_EDIT)
+    return await _save_inline_edit(request, session, signed_in, person_id, PERSON_EDIT)
 
 
 # --- the inline edit both pages share -------------------------------------------------------
@@ -469,7 +473,11 @@ async def _save_person(
 
 
 async def _save_inline_edit(
-    request: Request[Any, Any, Any], record_id: uuid.UUID, edit: InlineEdit
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
+    record_id: uuid.UUID,
+    edit: InlineEdit,
 ) -> Response[Any]:
     """Check the form's sender, save the fields it sent (a field left out of the form is
     left as it is), and go back to the record's page; a refusal shows the page again with
@@ -478,31 +486,24 @@ async def _save_inline_edit(
     sent = {
         name: str(form.get(name) or "")[:FIELD_TEXT_MAX] for name in edit.fields if name in form
     }
-    back = f"{edit.path}/{record_id}"
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back=back, viewers_cannot=VIEWERS_CANNOT
+    try:
+        # A savepoint: a refused edit leaves nothing behind, the page can still be read.
+        async with session.begin_nested():
+            await edit.save(session, signed_in.actor, record_id, sent)
+    except CompoundError as error:
+        record = await lookups.one(session, edit.model, record_id)
+        if record is None:
+            return _not_found(edit.kind, record_id)
+        field = (error.field or "").split("[")[0]  # emails[2] is the email box
+        return await edit.page(
+            session,
+            signed_in,
+            record,
+            errors={field if field in edit.fields else "form": error.message},
+            drafts=sent,
+            status_code=http_status(error),
         )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        try:
-            # A savepoint: a refused edit leaves nothing behind, the page can still be read.
-            async with session.begin_nested():
-                await edit.save(session, signed_in.actor, record_id, sent)
-        except CompoundError as error:
-            record = await lookups.one(session, edit.model, record_id)
-            if record is None:
-                return _not_found(edit.kind, record_id)
-            field = (error.field or "").split("[")[0]  # emails[2] is the email box
-            return await edit.page(
-                session,
-                signed_in,
-                record,
-                errors={field if field in edit.fields else "form": error.message},
-                drafts=sent,
-                status_code=http_status(error),
-            )
-    return Redirect(f"{back}?flash=saved", status_code=SEE_OTHER)
+    return Redirect(f"{edit.path}/{record_id}?flash=saved", status_code=SEE_OTHER)
 
 
 COMPANY_EDIT: Final = InlineEdit(

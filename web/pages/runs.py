@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Template
 from sqlalchemy import select
@@ -17,18 +17,10 @@ from sqlmodel import col
 
 from compound.agents.runtime.models import AgentRun, RunState, RunStep, StepKind
 from compound.agents.runtime.service import child_runs, get_run, list_runs
-from compound.agents.runtime.undo import UndoReport, undo_run
+from compound.agents.runtime.undo import UndoReport, undo_refusal, undo_run
 from compound.platform.auth.sessions import Visitor
 from compound.platform.errors import CompoundError, NotFound
-from compound.platform.pages import (
-    can_write,
-    current_visitor,
-    database_of,
-    form_writer,
-    http_status,
-    message_page,
-    sign_in_redirect,
-)
+from compound.platform.pages import can_write, http_status, message_page, writes
 
 PAGE_SIZE: Final = 50
 STEPS_SHOWN: Final = 500
@@ -90,47 +82,44 @@ async def _steps(session: AsyncSession, run_id: uuid.UUID) -> list[RunStep]:
 
 @get("/runs", name="runs")
 async def runs_page(
-    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    signed_in: Visitor,
     # `state` is a name Litestar reserves for the app's state: the query key, renamed.
     wanted: Annotated[str | None, QueryParameter(name="state", max_length=20)] = None,
     after: Annotated[str | None, QueryParameter(max_length=2_000)] = None,
 ) -> Response[Any]:
     """Running and recent runs, newest first; filtered by state; cursor paging."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        chosen: RunState | None = None
-        error: str | None = None
-        rows: list[Any] = []
-        total: int | None = None
-        next_cursor: str | None = None
-        if wanted:
-            try:
-                chosen = RunState(wanted)
-            except ValueError:
-                error = f"state: choose one of {', '.join(STATES)}"
-        if error is None:
-            try:
-                page = await list_runs(session, first=PAGE_SIZE, after=after or None, state=chosen)
-                rows, total = page.items, page.total_count
-                next_cursor = page.end_cursor if page.has_next_page else None
-            except CompoundError as failure:  # a stale or forged cursor
-                error = failure.message
-        return Template(
-            template_name="runs.html",
-            context={
-                "visitor": signed_in,
-                "active": "runs",
-                "rows": rows,
-                "total": total,
-                "state": chosen.value if chosen else "",
-                "states": STATES,
-                "next_cursor": next_cursor,
-                "error": error,
-            },
-            status_code=400 if error else 200,
-        )
+    chosen: RunState | None = None
+    error: str | None = None
+    rows: list[Any] = []
+    total: int | None = None
+    next_cursor: str | None = None
+    if wanted:
+        try:
+            chosen = RunState(wanted)
+        except ValueError:
+            error = f"state: choose one of {', '.join(STATES)}"
+    if error is None:
+        try:
+            page = await list_runs(session, first=PAGE_SIZE, after=after or None, state=chosen)
+            rows, total = page.items, page.total_count
+            next_cursor = page.end_cursor if page.has_next_page else None
+        except CompoundError as failure:  # a stale or forged cursor
+            error = failure.message
+    return Template(
+        template_name="runs.html",
+        context={
+            "visitor": signed_in,
+            "active": "runs",
+            "rows": rows,
+            "total": total,
+            "state": chosen.value if chosen else "",
+            "states": STATES,
+            "next_cursor": next_cursor,
+            "error": error,
+        },
+        status_code=400 if error else 200,
+    )
 
 
 # --- the detail -----------------------------------------------------------------------------
@@ -150,13 +139,16 @@ async def _run_page(
     root = await session.get(AgentRun, run.root_id) if run.root_id != run.id else None
     children = await child_runs(session, run.id)
     steps = await _steps(session, run.id)
+    # Offered only when the service would do it: not while a run of the task is going.
+    not_now = await undo_refusal(session, run.id) if can_write(signed_in) else None
     return Template(
         template_name="run.html",
         context={
             "visitor": signed_in,
             "active": "runs",
             "csrf": signed_in.csrf_token,
-            "can_undo": can_write(signed_in),
+            "can_undo": can_write(signed_in) and not_now is None,
+            "undo_not_now": not_now,
             "run": run,
             "parent": parent,
             "root": root,
@@ -178,43 +170,36 @@ def _not_found(run_id: uuid.UUID) -> Template:
 
 @get("/runs/{run_id:uuid}", name="run")
 async def run_page(
-    request: Request[Any, Any, Any], run_id: Annotated[uuid.UUID, PathParameter()]
+    session: AsyncSession, signed_in: Visitor, run_id: Annotated[uuid.UUID, PathParameter()]
 ) -> Response[Any]:
     """One run: its fields, parent, root, children and step timeline."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        try:
-            return await _run_page(session, signed_in, run_id)
-        except NotFound:
-            return _not_found(run_id)
+    try:
+        return await _run_page(session, signed_in, run_id)
+    except NotFound:
+        return _not_found(run_id)
 
 
-@post("/runs/{run_id:uuid}/undo", status_code=200)
+@post(
+    "/runs/{run_id:uuid}/undo",
+    status_code=200,
+    opt=writes("/runs/{run_id}", viewers_cannot=VIEWERS_CANNOT),
+)
 async def undo_run_submit(
-    request: Request[Any, Any, Any], run_id: Annotated[uuid.UUID, PathParameter()]
+    session: AsyncSession, signed_in: Visitor, run_id: Annotated[uuid.UUID, PathParameter()]
 ) -> Response[Any]:
     """Undo what the run and its descendants wrote; the run page with the report."""
-    form = await request.form()
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back=f"/runs/{run_id}", viewers_cannot=VIEWERS_CANNOT
+    try:
+        # A savepoint: a refused undo leaves nothing behind, the session goes on.
+        async with session.begin_nested():
+            report = await undo_run(session, signed_in.actor, run_id)
+    except NotFound:
+        return _not_found(run_id)
+    except CompoundError as error:
+        return await _run_page(
+            session,
+            signed_in,
+            run_id,
+            problem=error.message,
+            status_code=http_status(error),
         )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        try:
-            # A savepoint: a refused undo leaves nothing behind, the session goes on.
-            async with session.begin_nested():
-                report = await undo_run(session, signed_in.actor, run_id)
-        except NotFound:
-            return _not_found(run_id)
-        except CompoundError as error:
-            return await _run_page(
-                session,
-                signed_in,
-                run_id,
-                problem=error.message,
-                status_code=http_status(error),
-            )
-        return await _run_page(session, signed_in, run_id, report=report)
+    return await _run_page(session, signed_in, run_id, report=report)

@@ -11,15 +11,9 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from compound.platform.auth.sessions import Visitor
 from compound.platform.errors import CompoundError
-from compound.platform.pages import (
-    current_visitor,
-    database_of,
-    http_status,
-    safe_next,
-    settings_of,
-    sign_in_redirect,
-)
+from compound.platform.pages import http_status, reads, settings_of
 from compound.platform.records.search import (
     SITE_QUERY_MAX,
     Match,
@@ -50,6 +44,11 @@ def _search_path(query: str) -> str:
     return f"/search?{urlencode({'q': query})}"
 
 
+def _back_to_search(request: Request[Any, Any, Any]) -> str:
+    """Back to this search after signing in, unless it is one we would refuse anyway."""
+    return _search_path((request.query_params.get("q") or "").strip())
+
+
 async def _results(
     session: AsyncSession, request: Request[Any, Any, Any], query: str, *, first: int
 ) -> tuple[list[SiteResult], str | None, int]:
@@ -63,20 +62,17 @@ async def _results(
     return found, None, 200
 
 
-@get("/search", name="search")
-async def search_page(request: Request[Any, Any, Any], q: Query = None) -> Response[Any]:
+@get("/search", name="search", opt=reads(back=_back_to_search))
+async def search_page(
+    request: Request[Any, Any, Any], session: AsyncSession, signed_in: Visitor, q: Query = None
+) -> Response[Any]:
     """Everything matching the query, best first, each labelled with its kind."""
     query = (q or "").strip()
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            # Back to this search afterwards, unless it is one we would refuse anyway.
-            return sign_in_redirect(request, back=_search_path(query))
-        results: list[SiteResult] = []
-        error: str | None = None
-        status = 200
-        if query:
-            results, error, status = await _results(session, request, query, first=RESULTS_SHOWN)
+    results: list[SiteResult] = []
+    error: str | None = None
+    status = 200
+    if query:
+        results, error, status = await _results(session, request, query, first=RESULTS_SHOWN)
     return Template(
         template_name="search.html",
         context={
@@ -95,24 +91,16 @@ async def search_page(request: Request[Any, Any, Any], q: Query = None) -> Respo
     )
 
 
-@get("/search/suggest", name="search_suggest")
-async def search_suggest(request: Request[Any, Any, Any], q: Query = None) -> Response[Any]:
+# A stranger learns nothing about the records; htmx follows HX-Redirect to the sign-in page.
+@get("/search/suggest", name="search_suggest", opt=reads(back=_back_to_search, fragment=True))
+async def search_suggest(
+    request: Request[Any, Any, Any], session: AsyncSession, q: Query = None
+) -> Response[Any]:
     """The best few results as links, without the layout, for htmx to put under the box."""
     query = (q or "").strip()
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            # Nothing about the records; htmx follows HX-Redirect to the sign-in page.
-            sign_in = f"/sign-in?{urlencode({'next': safe_next(_search_path(query))})}"
-            return Response(
-                content="",
-                status_code=401,
-                media_type=MediaType.HTML,
-                headers={"HX-Redirect": sign_in},
-            )
-        if not query:
-            return Response(content="", media_type=MediaType.HTML)
-        results, error, status = await _results(session, request, query, first=SUGGESTIONS_SHOWN)
+    if not query:
+        return Response(content="", media_type=MediaType.HTML)
+    results, error, status = await _results(session, request, query, first=SUGGESTIONS_SHOWN)
     return Template(
         template_name="search_suggest.html",
         context={

@@ -22,6 +22,9 @@ from compound.platform.auth.service import (
     create_user,
     is_admin,
     list_users,
+    may_administer,
+    may_hold_tokens,
+    may_revoke_token,
     revoke_token,
     set_role,
     tokens_visible_to,
@@ -33,14 +36,10 @@ from compound.platform.errors import CompoundError
 from compound.platform.llm.gateway import endpoint_configured
 from compound.platform.pages import (
     SEE_OTHER,
-    can_write,
-    current_visitor,
-    database_of,
     form_id,
-    form_writer,
     http_status,
     settings_of,
-    sign_in_redirect,
+    writes,
 )
 from compound.platform.redaction import redact_url
 
@@ -84,8 +83,10 @@ def _signed_in_page(template: str, signed_in: Visitor, section: str, **context: 
             "active": "settings",
             "section": section,
             "csrf": signed_in.csrf_token,
-            "can_write": can_write(signed_in),
             "is_admin": is_admin(signed_in.actor),
+            # What the forms offer is what the services allow (platform/auth/service.py).
+            "may_administer": may_administer(signed_in.actor),
+            "may_hold_tokens": may_hold_tokens(signed_in.actor),
             **context,
         },
         status_code=status_code,
@@ -190,57 +191,45 @@ def mail_rows(settings: Settings) -> list[SettingRow]:
 
 
 @get("/settings", name="settings")
-async def settings_page(request: Request[Any, Any, Any]) -> Response[Any]:
+async def settings_page(request: Request[Any, Any, Any], signed_in: Visitor) -> Response[Any]:
     """What can be set, and where: each section of the settings."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        return _signed_in_page(
-            "settings.html",
-            signed_in,
-            "overview",
-            offline=not endpoint_configured(settings_of(request)),
-        )
+    return _signed_in_page(
+        "settings.html",
+        signed_in,
+        "overview",
+        offline=not endpoint_configured(settings_of(request)),
+    )
 
 
 @get("/settings/model", name="settings_model")
-async def model_page(request: Request[Any, Any, Any]) -> Response[Any]:
+async def model_page(request: Request[Any, Any, Any], signed_in: Visitor) -> Response[Any]:
     """The model endpoint, tiers, limits and prices (read-only: they come from the environment)."""
     settings = settings_of(request)
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        return _signed_in_page(
-            "settings_model.html",
-            signed_in,
-            "model",
-            offline=not endpoint_configured(settings),
-            rows=model_rows(settings),
-            prices=sorted(settings.llm_prices.items()),
-            prices_variable=_variable("llm_prices"),
-            base_url_variable=_variable("openai_base_url"),
-            key_variable=_variable("openai_api_key"),
-        )
+    return _signed_in_page(
+        "settings_model.html",
+        signed_in,
+        "model",
+        offline=not endpoint_configured(settings),
+        rows=model_rows(settings),
+        prices=sorted(settings.llm_prices.items()),
+        prices_variable=_variable("llm_prices"),
+        base_url_variable=_variable("openai_base_url"),
+        key_variable=_variable("openai_api_key"),
+    )
 
 
 @get("/settings/mail", name="settings_mail")
-async def mail_page(request: Request[Any, Any, Any]) -> Response[Any]:
+async def mail_page(request: Request[Any, Any, Any], signed_in: Visitor) -> Response[Any]:
     """Where mail is accepted and sent from (read-only: these come from the environment)."""
     settings = settings_of(request)
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        return _signed_in_page(
-            "settings_mail.html",
-            signed_in,
-            "mail",
-            rows=mail_rows(settings),
-            mail_domains=settings.mail_domains,
-            listen=f"{settings.smtp_host}:{settings.smtp_port}",
-        )
+    return _signed_in_page(
+        "settings_mail.html",
+        signed_in,
+        "mail",
+        rows=mail_rows(settings),
+        mail_domains=settings.mail_domains,
+        listen=f"{settings.smtp_host}:{settings.smtp_port}",
+    )
 
 
 # --- API tokens -----------------------------------------------------------------------------
@@ -263,14 +252,14 @@ def _token_state(token: TokenListing, now: datetime) -> str:
 
 def _token_rows(signed_in: Visitor, tokens: Iterable[TokenListing]) -> list[TokenRow]:
     now = utcnow()
-    admin = is_admin(signed_in.actor)
-    rows = []
-    for token in tokens:
-        state = _token_state(token, now)
-        mine = token.owner_id == signed_in.user.id
-        may = admin or (mine and can_write(signed_in))
-        rows.append(TokenRow(token=token, state=state, can_revoke=may and state != "revoked"))
-    return rows
+    return [
+        TokenRow(
+            token=token,
+            state=_token_state(token, now),
+            can_revoke=may_revoke_token(signed_in.actor, token),
+        )
+        for token in tokens
+    ]
 
 
 async def _tokens_page(
@@ -309,72 +298,72 @@ async def _tokens_page(
 
 
 @get("/settings/tokens", name="settings_tokens")
-async def tokens_page(request: Request[Any, Any, Any], flash: Flash = None) -> Response[Any]:
+async def tokens_page(
+    session: AsyncSession, signed_in: Visitor, flash: Flash = None
+) -> Response[Any]:
     """One's API tokens (an admin sees everyone's) and the form to create one."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        return await _tokens_page(session, signed_in, flash=flash)
+    return await _tokens_page(session, signed_in, flash=flash)
 
 
-@post("/settings/tokens", name="settings_tokens_create", status_code=200)
-async def create_token_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+@post(
+    "/settings/tokens",
+    name="settings_tokens_create",
+    status_code=200,
+    opt=writes("/settings/tokens", viewers_cannot=VIEWERS_CANNOT_TOKENS),
+)
+async def create_token_submit(
+    request: Request[Any, Any, Any], session: AsyncSession, signed_in: Visitor
+) -> Response[Any]:
     """Create a token for oneself; the answer shows its secret, this once."""
     form = await request.form()
     name = str(form.get("name") or "")
     mail_provider = str(form.get("mail_provider") or "")[:TEXT_MAX]
     scopes = [str(value)[:TEXT_MAX] for value in form.getall("scopes", [])][: len(Scope) * 2]
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back="/settings/tokens", viewers_cannot=VIEWERS_CANNOT_TOKENS
-        )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        try:
-            async with session.begin_nested():
-                created = await create_own_token(
-                    session,
-                    signed_in.actor,
-                    scopes=scopes,
-                    name=name.strip() or None,
-                    mail_provider=mail_provider,
-                )
-        except CompoundError as error:
-            return await _tokens_page(
+    try:
+        async with session.begin_nested():
+            created = await create_own_token(
                 session,
-                signed_in,
-                problem=Problem(error.message, error.field),
-                name=name,
+                signed_in.actor,
                 scopes=scopes,
+                name=name.strip() or None,
                 mail_provider=mail_provider,
-                status_code=http_status(error),
             )
-        return await _tokens_page(session, signed_in, created=created)
+    except CompoundError as error:
+        return await _tokens_page(
+            session,
+            signed_in,
+            problem=Problem(error.message, error.field),
+            name=name,
+            scopes=scopes,
+            mail_provider=mail_provider,
+            status_code=http_status(error),
+        )
+    return await _tokens_page(session, signed_in, created=created)
 
 
-@post("/settings/tokens/revoke", name="settings_tokens_revoke", status_code=SEE_OTHER)
-async def revoke_token_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+@post(
+    "/settings/tokens/revoke",
+    name="settings_tokens_revoke",
+    status_code=SEE_OTHER,
+    opt=writes("/settings/tokens", viewers_cannot=VIEWERS_CANNOT_TOKENS),
+)
+async def revoke_token_submit(
+    request: Request[Any, Any, Any], session: AsyncSession, signed_in: Visitor
+) -> Response[Any]:
     """Revoke a token: one's own, or (an admin) anyone's."""
     form = await request.form()
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back="/settings/tokens", viewers_cannot=VIEWERS_CANNOT_TOKENS
+    try:
+        token_id = _id_sent(form, "token")
+        async with session.begin_nested():
+            await revoke_token(session, signed_in.actor, token_id)
+    except CompoundError as error:
+        return await _tokens_page(
+            session,
+            signed_in,
+            problem=Problem(f"Not revoked: {error.message}"),
+            status_code=http_status(error),
         )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        try:
-            token_id = _id_sent(form, "token")
-            async with session.begin_nested():
-                await revoke_token(session, signed_in.actor, token_id)
-        except CompoundError as error:
-            return await _tokens_page(
-                session,
-                signed_in,
-                problem=Problem(f"Not revoked: {error.message}"),
-                status_code=http_status(error),
-            )
-        return Redirect("/settings/tokens?flash=revoked", status_code=SEE_OTHER)
+    return Redirect("/settings/tokens?flash=revoked", status_code=SEE_OTHER)
 
 
 # --- users and roles ------------------------------------------------------------------------
@@ -404,69 +393,69 @@ async def _users_page(
 
 
 @get("/settings/users", name="settings_users")
-async def users_page(request: Request[Any, Any, Any], flash: Flash = None) -> Response[Any]:
+async def users_page(
+    session: AsyncSession, signed_in: Visitor, flash: Flash = None
+) -> Response[Any]:
     """Users and their roles; an admin can add users and change roles."""
-    async with database_of(request).session() as session:
-        signed_in = await current_visitor(session, request)
-        if signed_in is None:
-            return sign_in_redirect(request)
-        return await _users_page(session, signed_in, flash=flash)
+    return await _users_page(session, signed_in, flash=flash)
 
 
-@post("/settings/users", name="settings_users_create", status_code=SEE_OTHER)
-async def create_user_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+@post(
+    "/settings/users",
+    name="settings_users_create",
+    status_code=SEE_OTHER,
+    opt=writes("/settings/users", viewers_cannot=VIEWERS_CANNOT_USERS),
+)
+async def create_user_submit(
+    request: Request[Any, Any, Any], session: AsyncSession, signed_in: Visitor
+) -> Response[Any]:
     """Add a user (admins only); errors name the field, and what was typed stays."""
     form = await request.form()
     drafts = {name: str(form.get(name) or "") for name in USER_FIELDS}
     password = str(form.get("password") or "")
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back="/settings/users", viewers_cannot=VIEWERS_CANNOT_USERS
-        )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        try:
-            async with session.begin_nested():
-                await create_user(
-                    session,
-                    signed_in.actor,
-                    email=drafts["email"],
-                    name=drafts["name"].strip() or None,
-                    password=password,
-                    role=drafts["role"],
-                )
-        except CompoundError as error:
-            return await _users_page(
+    try:
+        async with session.begin_nested():
+            await create_user(
                 session,
-                signed_in,
-                problem=Problem(error.message, error.field),
-                drafts={key: value[:TEXT_MAX] for key, value in drafts.items()},
-                status_code=http_status(error),
+                signed_in.actor,
+                email=drafts["email"],
+                name=drafts["name"].strip() or None,
+                password=password,
+                role=drafts["role"],
             )
-        return Redirect("/settings/users?flash=created", status_code=SEE_OTHER)
+    except CompoundError as error:
+        return await _users_page(
+            session,
+            signed_in,
+            problem=Problem(error.message, error.field),
+            drafts={key: value[:TEXT_MAX] for key, value in drafts.items()},
+            status_code=http_status(error),
+        )
+    return Redirect("/settings/users?flash=created", status_code=SEE_OTHER)
 
 
-@post("/settings/users/role", name="settings_users_role", status_code=SEE_OTHER)
-async def set_role_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+@post(
+    "/settings/users/role",
+    name="settings_users_role",
+    status_code=SEE_OTHER,
+    opt=writes("/settings/users", viewers_cannot=VIEWERS_CANNOT_USERS),
+)
+async def set_role_submit(
+    request: Request[Any, Any, Any], session: AsyncSession, signed_in: Visitor
+) -> Response[Any]:
     """Change a user's role (admins only); the last admin stays one."""
     form = await request.form()
-    async with database_of(request).session() as session:
-        signed_in = await form_writer(
-            session, request, form, back="/settings/users", viewers_cannot=VIEWERS_CANNOT_USERS
-        )
-        if not isinstance(signed_in, Visitor):
-            return signed_in
-        try:
-            user_id = _id_sent(form, "user")
-            async with session.begin_nested():
-                await set_role(
-                    session, signed_in.actor, user_id, str(form.get("role") or "")[:TEXT_MAX]
-                )
-        except CompoundError as error:
-            return await _users_page(
-                session,
-                signed_in,
-                problem=Problem(f"Role not changed: {error.message}"),
-                status_code=http_status(error),
+    try:
+        user_id = _id_sent(form, "user")
+        async with session.begin_nested():
+            await set_role(
+                session, signed_in.actor, user_id, str(form.get("role") or "")[:TEXT_MAX]
             )
-        return Redirect("/settings/users?flash=role", status_code=SEE_OTHER)
+    except CompoundError as error:
+        return await _users_page(
+            session,
+            signed_in,
+            problem=Problem(f"Role not changed: {error.message}"),
+            status_code=http_status(error),
+        )
+    return Redirect("/settings/users?flash=role", status_code=SEE_OTHER)

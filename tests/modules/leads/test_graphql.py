@@ -66,3 +66,23 @@ async def test_the_icp_is_read_and_updated(graphql: GraphQLClient) -> None:
     assert read["data"]["icp"]["threshold"] == 70
     bad = await graphql.execute(ICP, {"input": {"threshold": -5}})
     assert bad["data"]["updateIcp"]["userErrors"][0]["field"] == "threshold"
+
+
+async def test_leads_are_ordered_either_way_with_the_schema_s_one_order_direction(
+    graphql: GraphQLClient, session: AsyncSession, actor: Actor
+) -> None:
+    scores = [31, 77, 54]
+    for score in scores:
+        company = await make_company(session, name=f"Ordered Lead Co {score}")
+        await service.create_lead(
+            session, actor, company_id=company.id, score=score, rationale="ordered"
+        )
+    await session.commit()
+    document = """query($direction: OrderDirection!) { leads(first: 10,
+      filter: {minScore: 30}, orderBy: {field: SCORE, direction: $direction}) {
+      edges { node { score } } } }"""
+    for direction, expected in (("ASC", sorted(scores)), ("DESC", sorted(scores, reverse=True))):
+        listed = await graphql.execute(document, {"direction": direction})
+        assert "errors" not in listed, listed
+        found = [edge["node"]["score"] for edge in listed["data"]["leads"]["edges"]]
+        assert [score for score in found if score in scores] == expected

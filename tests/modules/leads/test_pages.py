@@ -20,7 +20,12 @@ from compound.agents.inbox.models import InboxItem
 from compound.agents.runtime import service as runs
 from compound.modules.leads import service
 from compound.modules.leads.models import IdealCustomerProfile, Lead, LeadImport, LeadStatus
-from compound.modules.leads.outreach import DraftState, outreach_drafts, start_outreach
+from compound.modules.leads.outreach import (
+    DraftState,
+    outreach_drafts,
+    outreach_refusal,
+    start_outreach,
+)
 from compound.platform.auth.actor import Actor
 from compound.platform.records.models import Activity, Company
 from tests.agent_driver import drive
@@ -458,6 +463,44 @@ async def test_the_draft_outreach_button_starts_one_draft_that_waits_in_the_inbo
     waiting = await web_client.post(f"/leads/{lead.id}/outreach", data={"csrf": csrf})
     assert waiting.status_code == 400 and "is already on its way" in waiting.text
     assert len(await outreach_drafts(session, lead.id)) == 1
+
+
+async def _button_shown(client: httpx.AsyncClient, lead_id: uuid.UUID) -> bool:
+    page = (await client.get(f"/leads/{lead_id}")).text
+    return "Draft outreach</button>" in outreach_section(page)
+
+
+async def _refusal_now(session: AsyncSession, lead_id: uuid.UUID) -> str | None:
+    lead = await session.get(Lead, lead_id, populate_existing=True)
+    assert lead is not None
+    return await outreach_refusal(session, lead)
+
+
+async def test_the_draft_outreach_button_shows_exactly_when_the_service_would_draft(
+    web_client: httpx.AsyncClient, session: AsyncSession, actor: Actor
+) -> None:
+    _, new = await make_lead(session, actor, status=LeadStatus.NEW)
+    _, ready = await qualified_lead(session, actor, contact="ready@drafts.example")
+    _, waiting = await qualified_lead(session, actor, contact="waiting@drafts.example")
+    await drafted(session, actor, waiting.id)
+    _, sending = await qualified_lead(session, actor, contact="sending@drafts.example")
+    approval = await drafted(session, actor, sending.id)
+    # Approved, and not sent yet: the run is on its way again (the old button showed here).
+    await inbox.decide(session, actor, approval.id, inbox.Action.APPROVE)
+    await session.commit()
+    csrf = await signed_in(web_client, "member")
+    assert "approved, sending" in outreach_section(
+        (await web_client.get(f"/leads/{sending.id}")).text
+    )
+
+    for lead, allowed in ((new, False), (ready, True), (waiting, False), (sending, False)):
+        refusal = await _refusal_now(session, lead.id)
+        assert (refusal is None) is allowed, (lead.status, refusal)
+        assert await _button_shown(web_client, lead.id) is allowed, lead.id
+        if refusal is not None:  # the service refuses the form with the very reason
+            refused = await web_client.post(f"/leads/{lead.id}/outreach", data={"csrf": csrf})
+            assert refused.status_code == 400
+            assert f"Not drafted: {html.escape(refusal, quote=True)}" in refused.text
 
 
 async def test_only_a_qualified_lead_can_have_an_outreach_drafted(

@@ -79,6 +79,37 @@ async def test_moves_follow_the_pipeline_and_need_a_rationale(
     ]
 
 
+async def test_the_moves_offered_are_exactly_the_moves_update_lead_allows(
+    session: AsyncSession, actor: Actor
+) -> None:
+    for status in LeadStatus:
+        company = await make_company(session)
+        lead_id = (
+            await service.create_lead(
+                session, actor, company_id=company.id, score=50, rationale="x", status=status
+            )
+        ).id  # kept: a rolled-back savepoint expires the row
+        allowed = []
+        for target in LeadStatus:
+            if target is status:
+                continue
+            try:
+                async with session.begin_nested():  # each try leaves the lead where it was
+                    await service.update_lead(
+                        session, actor, lead_id, status=target, rationale="try"
+                    )
+                    raise _Undo
+            except _Undo:
+                allowed.append(target)
+            except ValidationFailed:
+                pass
+        assert service.moves_from(status) == allowed, status
+
+
+class _Undo(Exception):
+    """Rolls a savepoint back after a move that succeeded."""
+
+
 async def test_leads_page_by_score_with_filters(session: AsyncSession, actor: Actor) -> None:
     tag = uuid.uuid4().hex[:6]
     made = []

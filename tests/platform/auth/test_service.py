@@ -24,6 +24,7 @@ from compound.platform.errors import (
 from compound.platform.records.models import AuditEvent
 
 SETUP = Actor.system("tests")
+READ = frozenset({"read"})
 
 
 async def test_token_secret_is_never_stored(session: AsyncSession) -> None:
@@ -164,6 +165,37 @@ async def test_an_admin_may_administer_only_with_the_write_scope(session: AsyncS
     assert not auth.may_administer(actor)
     with pytest.raises(PermissionDenied, match="only admins can add users"):
         await auth.create_user(session, actor, email="g@example.com", role="admin")
+
+
+def _actor(role: str, *, scopes: frozenset[str] = frozenset({"read", "write"})) -> Actor:
+    return Actor(label=f"user:{role}", user_id=uuid.uuid4(), role=role, scopes=scopes)
+
+
+def test_who_may_revoke_a_token_for_each_kind_of_caller() -> None:
+    member, admin, viewer = _actor("member"), _actor("admin"), _actor("viewer", scopes=READ)
+    read_only_admin = _actor("admin", scopes=READ)
+    token = uuid.uuid4()
+
+    def refusal(actor: Actor, owner: uuid.UUID | None, *, revoked: bool = False) -> str | None:
+        error = auth.token_revoke_refusal(
+            actor, token, owner_id=owner or uuid.uuid4(), revoked=revoked
+        )
+        return None if error is None else f"{type(error).__name__}: {error.message}"
+
+    assert refusal(member, member.user_id) is None
+    assert refusal(member, None) == "PermissionDenied: you can revoke only your own tokens"
+    assert refusal(admin, None) is None
+    assert refusal(Actor.system("cli"), None) is None
+    viewers = "PermissionDenied: viewers cannot revoke API tokens; ask an admin"
+    assert refusal(viewer, viewer.user_id) == viewers
+    assert refusal(read_only_admin, read_only_admin.user_id) == viewers
+    assert refusal(admin, None, revoked=True) == f"NotFound: no active token with id {token}"
+    assert [auth.may_hold_tokens(a) for a in (member, admin, viewer, read_only_admin)] == [
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
 async def test_each_change_to_users_and_tokens_leaves_an_audit_event(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from litestar import Router
 from litestar.handlers import HTTPRouteHandler
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -14,7 +13,6 @@ from litestar.types import ControllerRouterHandler
 
 from compound.modules.leads.api import PAGE_HANDLERS as LEADS_PAGES
 from compound.modules.leads.api import PAGE_TEMPLATES as LEADS_TEMPLATES
-from compound.platform.pages import PAGE_DEPENDENCIES, PAGE_EXCEPTION_HANDLERS
 from compound.web.pages.auth import sign_in_form, sign_in_submit, sign_out_submit
 from compound.web.pages.conversations import (
     conversation_page,
@@ -89,16 +87,9 @@ PAGE_HANDLERS: list[HTTPRouteHandler] = [
 
 
 def page_routes() -> list[ControllerRouterHandler]:
-    """The pages, behind the page guard (platform/pages.py), and their static files (CSS),
-    for the app's route handlers."""
-    pages = Router(
-        path="/",
-        route_handlers=PAGE_HANDLERS,
-        dependencies=PAGE_DEPENDENCIES,
-        exception_handlers=PAGE_EXCEPTION_HANDLERS,
-    )
+    """The pages and their static files (CSS), for the app's route handlers."""
     static = create_static_files_router(path="/static", directories=[STATIC])
-    return [pages, static]
+    return [*PAGE_HANDLERS, static]
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:

@@ -4,7 +4,7 @@ page, and the one guard of every page — signed in, and for a form post also th
 CSRF token and the right to write.
 
 The guard is a pair of Litestar dependencies (`PAGE_DEPENDENCIES`, mounted with
-`PAGE_EXCEPTION_HANDLERS` over every page by `web/pages/__init__.py`). A page handler asks
+`PAGE_EXCEPTION_HANDLERS` on the app by `web/app.py`). A page handler asks
 for `session` (the request's unit of work) and `signed_in` (the Visitor); a form post also
 says what it writes with `opt=writes(...)`. Whoever may not see the page never reaches the
 handler: a stranger is sent to sign in, a form without this session's CSRF token or from a

@@ -16,6 +16,7 @@ from compound.platform.embedded_postgres import libpq_url
 from compound.platform.embeddings import warm_up_in_background
 from compound.platform.events import INBOX_CHANNEL, EventHub
 from compound.platform.logging import configure_logging
+from compound.platform.pages import PAGE_DEPENDENCIES, PAGE_EXCEPTION_HANDLERS
 from compound.web.errors import EXCEPTION_HANDLERS
 from compound.web.events import inbox_events
 from compound.web.graphql import graphql_controller
@@ -73,8 +74,11 @@ def create_app(*, settings: Settings | None = None, database: Database | None = 
             *page_routes(settings),
         ],
         template_config=template_config(settings),
-        # People get the message page, programs Litestar's JSON errors (web/errors.py).
-        exception_handlers=EXCEPTION_HANDLERS,
+        # The page guard (platform/pages.py): a page handler's `session` and `signed_in`.
+        dependencies=PAGE_DEPENDENCIES,
+        # People get the message page, programs Litestar's JSON errors (web/errors.py); a
+        # page's guard answers with the sign-in page or a 403 page.
+        exception_handlers={**EXCEPTION_HANDLERS, **PAGE_EXCEPTION_HANDLERS},
         # CSP, framing, referrer, permissions, nosniff: on every response, errors included.
         before_send=[add_security_headers],
         # A database handed in (tests) is the caller's to manage; otherwise the app owns one.

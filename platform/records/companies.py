@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Unpack
 
-from sqlalchemy import Connection, delete, text, update
+from sqlalchemy import Connection, Select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -16,7 +17,7 @@ from compound.platform.clock import utcnow
 from compound.platform.embeddings import embed_one
 from compound.platform.errors import Duplicate, NotFound, ValidationFailed
 from compound.platform.normalize import company_name_key, normalize_domain
-from compound.platform.records.lookups import RecordView, select_view
+from compound.platform.records.lookups import RecordView
 from compound.platform.records.models import (
     ALIAS_MAX,
     COMPANY_NAME_MAX,
@@ -28,13 +29,17 @@ from compound.platform.records.models import (
 )
 from compound.platform.records.paging import (
     Page,
-    RecordOrder,
-    paginate,
-    sort_column,
+    PageRequest,
+    list_records,
     where_name_contains,
 )
 from compound.platform.records.rules import optional_text, required_text
-from compound.platform.records.timeline import changed_fields, record_change, snapshot
+from compound.platform.records.timeline import (
+    changed_fields,
+    delete_recorded,
+    record_change,
+    snapshot,
+)
 from compound.platform.sentinel import UNSET, Unset
 
 MAX_ALIASES = 50
@@ -44,6 +49,13 @@ MAX_ALIASES = 50
 class CompanyFilter:
     name_contains: str | None = None
     domain: str | None = None
+
+    def where(self, statement: Select[Any]) -> Select[Any]:
+        statement = where_name_contains(statement, Company, self.name_contains)
+        if self.domain:
+            domain = normalize_domain(self.domain, field="domain")
+            statement = statement.where(col(Company.domain) == domain)
+        return statement
 
 
 def company_embedding_text(company: Company) -> str:
@@ -314,48 +326,23 @@ async def delete_company(session: AsyncSession, actor: Actor, company_id: uuid.U
         notes=[snapshot(note) for note in notes],
         people_ids=people_ids,
     )
-    await session.execute(delete(Company).where(col(Company.id) == company.id))
-    session.expunge(company)
-    await session.flush()
-    await record_change(
+    await delete_recorded(
         session,
         actor,
-        action="company.deleted",
-        subject_type="company",
-        subject_id=company_id,
-        company_id=company_id,
+        company,
         summary=(
             f"Company {before['name']} deleted "
             f"({len(notes)} notes, {len(people_ids)} people unlinked)"
         ),
         before=before,
+        company_id=company_id,
     )
 
 
 async def list_companies(
     session: AsyncSession,
     *,
-    first: int,
-    after: str | None = None,
     filter: CompanyFilter | None = None,
-    order_by: RecordOrder = RecordOrder.NAME,
-    descending: bool = False,
-    with_total: bool = True,
+    **request: Unpack[PageRequest],
 ) -> Page[RecordView]:
-    statement = select_view(Company)
-    if filter is not None:
-        statement = where_name_contains(statement, Company, filter.name_contains)
-        if filter.domain:
-            statement = statement.where(
-                col(Company.domain) == normalize_domain(filter.domain, field="domain")
-            )
-    return await paginate(
-        session,
-        statement,
-        sort_column=sort_column(Company, order_by),
-        id_column=Company.id,  # type: ignore[arg-type]
-        descending=descending,
-        first=first,
-        after=after,
-        with_total=with_total,
-    )
+    return await list_records(session, Company, filter, **request)

@@ -9,13 +9,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, Required, TypedDict, TypeVar, Unpack
 
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from compound.platform.errors import ValidationFailed
+from compound.platform.records.lookups import select_view
+from compound.platform.records.models import Company, Person
 from compound.platform.records.rules import optional_text
 
 T = TypeVar("T")
@@ -160,4 +162,44 @@ async def newest_first(
         first=first,
         after=after,
         with_total=with_total,
+    )
+
+
+class PageRequest(TypedDict, total=False):
+    """Which page of a list of records: its size, the cursor it starts after, the order (by
+    name unless said; the id breaks ties), and whether to count them all."""
+
+    first: Required[int]
+    after: str | None
+    order_by: RecordOrder
+    descending: bool
+    with_total: bool
+
+
+class RecordFilter(Protocol):
+    def where(self, statement: Select[Any]) -> Select[Any]:
+        """`statement` narrowed to the records this filter keeps."""
+        ...
+
+
+async def list_records(
+    session: AsyncSession,
+    model: type[Company] | type[Person],
+    filter: RecordFilter | None,
+    **request: Unpack[PageRequest],
+) -> Page[Any]:
+    """One page of a kind of record (companies, people) as views of their columns, narrowed
+    by `filter`: the one implementation behind `list_companies` and `list_people`."""
+    statement = select_view(model)
+    if filter is not None:
+        statement = filter.where(statement)
+    return await paginate(
+        session,
+        statement,
+        sort_column=sort_column(model, request.get("order_by", RecordOrder.NAME)),
+        id_column=model.id,  # type: ignore[arg-type]
+        descending=request.get("descending", False),
+        first=request["first"],
+        after=request.get("after"),
+        with_total=request.get("with_total", True),
     )

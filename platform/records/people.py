@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Unpack
 
-from sqlalchemy import delete
+from sqlalchemy import Select, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -17,7 +18,7 @@ from compound.platform.embeddings import embed_one
 from compound.platform.errors import Duplicate, NotFound, ValidationFailed
 from compound.platform.normalize import normalize_email
 from compound.platform.records.companies import get_company
-from compound.platform.records.lookups import RecordView, select_view
+from compound.platform.records.lookups import RecordView
 from compound.platform.records.models import (
     PERSON_NAME_MAX,
     TITLE_MAX,
@@ -29,13 +30,17 @@ from compound.platform.records.models import (
 )
 from compound.platform.records.paging import (
     Page,
-    RecordOrder,
-    paginate,
-    sort_column,
+    PageRequest,
+    list_records,
     where_name_contains,
 )
 from compound.platform.records.rules import optional_text, required_text
-from compound.platform.records.timeline import changed_fields, record_change, snapshot
+from compound.platform.records.timeline import (
+    changed_fields,
+    delete_recorded,
+    record_change,
+    snapshot,
+)
 from compound.platform.sentinel import UNSET, Unset
 
 MAX_EMAILS_PER_PERSON = 20
@@ -46,6 +51,20 @@ class PersonFilter:
     name_contains: str | None = None
     email: str | None = None
     company_id: uuid.UUID | None = None
+
+    def where(self, statement: Select[Any]) -> Select[Any]:
+        statement = where_name_contains(statement, Person, self.name_contains)
+        if self.email:
+            statement = statement.where(
+                col(Person.id).in_(
+                    select(col(PersonEmail.person_id)).where(
+                        col(PersonEmail.email) == normalize_email(self.email)
+                    )
+                )
+            )
+        if self.company_id is not None:
+            statement = statement.where(col(Person.company_id) == self.company_id)
+        return statement
 
 
 def person_embedding_text(person: Person, emails: Sequence[str], company: Company | None) -> str:
@@ -243,54 +262,23 @@ async def delete_person(session: AsyncSession, actor: Actor, person_id: uuid.UUI
         person, emails=emails, notes=[snapshot(note) for note in notes], task_ids=task_ids
     )
     # Emails and notes go with the row (ON DELETE CASCADE), tasks are unlinked (SET NULL).
-    await session.execute(delete(Person).where(col(Person.id) == person.id))
-    session.expunge(person)
-    await session.flush()
-    await record_change(
+    await delete_recorded(
         session,
         actor,
-        action="person.deleted",
-        subject_type="person",
-        subject_id=person_id,
-        person_id=person_id,
-        company_id=person.company_id,
+        person,
         summary=(
             f"Person {before['name']} deleted ({len(notes)} notes, {len(task_ids)} tasks unlinked)"
         ),
         before=before,
+        company_id=person.company_id,
+        person_id=person_id,
     )
 
 
 async def list_people(
     session: AsyncSession,
     *,
-    first: int,
-    after: str | None = None,
     filter: PersonFilter | None = None,
-    order_by: RecordOrder = RecordOrder.NAME,
-    descending: bool = False,
-    with_total: bool = True,
+    **request: Unpack[PageRequest],
 ) -> Page[RecordView]:
-    statement = select_view(Person)
-    if filter is not None:
-        statement = where_name_contains(statement, Person, filter.name_contains)
-        if filter.email:
-            statement = statement.where(
-                col(Person.id).in_(
-                    select(col(PersonEmail.person_id)).where(
-                        col(PersonEmail.email) == normalize_email(filter.email)
-                    )
-                )
-            )
-        if filter.company_id is not None:
-            statement = statement.where(col(Person.company_id) == filter.company_id)
-    return await paginate(
-        session,
-        statement,
-        sort_column=sort_column(Person, order_by),
-        id_column=Person.id,  # type: ignore[arg-type]
-        descending=descending,
-        first=first,
-        after=after,
-        with_total=with_total,
-    )
+    return await list_records(session, Person, filter, **request)

@@ -7,12 +7,19 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from compound.platform.auth.actor import Actor, AgentProvenance
 from compound.platform.clock import utcnow
-from compound.platform.records.models import Activity, AuditEvent, RecordProvenance
+from compound.platform.records.models import (
+    Activity,
+    AuditEvent,
+    Company,
+    Person,
+    RecordProvenance,
+)
 
 # Derived data: hundreds of floats (or keys recomputed from the name) would drown the log.
 _NOT_SNAPSHOTTED = {"embedding", "name_keys"}
@@ -129,4 +136,35 @@ def provenance_rows(
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return sorted(
         key for key in after if key not in {"updated_at"} and before.get(key) != after.get(key)
+    )
+
+
+async def delete_recorded(
+    session: AsyncSession,
+    actor: Actor,
+    record: Company | Person,
+    *,
+    summary: str,
+    before: dict[str, Any],
+    company_id: uuid.UUID | None,
+    person_id: uuid.UUID | None = None,
+) -> None:
+    """Delete a company or a person and record it (`before`: its snapshot with what goes or
+    is unlinked with it). One DELETE statement: the database's ON DELETE rules take the rows
+    that go with it and unlink the others, which the ORM's own cascade would load first."""
+    model = type(record)
+    record_id = record.id
+    await session.execute(delete(model).where(col(model.id) == record_id))
+    session.expunge(record)
+    await session.flush()
+    await record_change(
+        session,
+        actor,
+        action=f"{model.__tablename__}.deleted",
+        subject_type=str(model.__tablename__),
+        subject_id=record_id,
+        company_id=company_id,
+        person_id=person_id,
+        summary=summary,
+        before=before,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from litestar import Router
 from litestar.handlers import HTTPRouteHandler
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -11,7 +10,6 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from compound.platform.config import Settings
-from compound.platform.pages import PAGE_DEPENDENCIES, PAGE_EXCEPTION_HANDLERS
 from compound.platform.resources import package_path
 from compound.web.modules import navigation, page_handlers, template_folders
 from compound.web.pages.auth import sign_in_form, sign_in_submit, sign_out_submit
@@ -87,17 +85,11 @@ PAGE_HANDLERS: list[HTTPRouteHandler] = [
 
 
 def page_routes(settings: Settings) -> list[ControllerRouterHandler]:
-    """The pages and the installed modules' pages, behind the page guard (platform/pages.py),
-    and their static files (CSS, scripts), for the app's route handlers."""
+    """The pages and the installed modules' pages, and their static files (CSS, scripts), for
+    the app's route handlers; the app mounts the page guard (platform/pages.py)."""
     modules: list[ControllerRouterHandler] = page_handlers(settings)  # type: ignore[assignment]
-    pages = Router(
-        path="/",
-        route_handlers=[*PAGE_HANDLERS, *modules],
-        dependencies=PAGE_DEPENDENCIES,
-        exception_handlers=PAGE_EXCEPTION_HANDLERS,
-    )
     static = create_static_files_router(path="/static", directories=[STATIC])
-    return [pages, static]
+    return [*PAGE_HANDLERS, *modules, static]
 
 
 def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:

@@ -191,6 +191,15 @@ async def _inbox(
     )
 
 
+async def _refused(
+    session: AsyncSession, signed_in: Visitor, problem: Problem, status_code: int
+) -> Template:
+    """The Inbox again, the refused decision shown at its item (at the post's address)."""
+    return await _inbox(
+        session, signed_in, problem=problem, status_code=status_code, answers_a_post=True
+    )
+
+
 @get(["/", "/inbox"], name="inbox")
 async def inbox_page(
     session: AsyncSession,
@@ -284,13 +293,7 @@ async def decide_item(
             )
     except CompoundError as error:
         problem = Problem(item_id=item_id, message=error.message, field=error.field, drafts=drafts)
-        return await _inbox(
-            session,
-            signed_in,
-            problem=problem,
-            status_code=http_status(error),
-            answers_a_post=True,
-        )
+        return await _refused(session, signed_in, problem, http_status(error))
     return Redirect(f"/inbox?flash={item.status}", status_code=SEE_OTHER)
 
 
@@ -310,9 +313,7 @@ async def decide_many_items(
         problem = Problem(
             uuid.UUID(int=0), "in bulk, choose approve, reject or dismiss", field="action"
         )
-        return await _inbox(
-            session, signed_in, problem=problem, status_code=400, answers_a_post=True
-        )
+        return await _refused(session, signed_in, problem, 400)
     try:
         decided, refused = await decide_many(
             session,
@@ -326,13 +327,7 @@ async def decide_many_items(
         )
     except CompoundError as error:
         problem = Problem(uuid.UUID(int=0), error.message, field=error.field)
-        return await _inbox(
-            session,
-            signed_in,
-            problem=problem,
-            status_code=http_status(error),
-            answers_a_post=True,
-        )
+        return await _refused(session, signed_in, problem, http_status(error))
     if refused:
         flash = BULK_FLASHES[_PAST[action]].format(n=len(decided)) if decided else None
         return await _inbox(

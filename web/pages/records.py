@@ -1,7 +1,8 @@
 """Companies and People: lists with a name filter, sorting and cursor paging; detail pages
 with everything attached to the record and its timeline; a provenance badge on each value
-an agent wrote; inline edit of a company or a person (one shared handler); merging two
-companies."""
+an agent wrote; inline edit of a company or a person; merging two companies. The list, the
+detail's shared sections and the inline edit are one implementation for both kinds
+(`RecordKind` says what differs), as are their templates (record_list.html, record.html)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from compound.platform.records.companies import (
 )
 from compound.platform.records.lookups import RecordView
 from compound.platform.records.models import Company, Person
-from compound.platform.records.paging import RecordOrder
+from compound.platform.records.paging import Page, RecordOrder
 from compound.platform.records.people import PersonFilter, list_people, update_person
 from compound.web.modules import company_panels
 
@@ -64,6 +65,7 @@ VIEWERS_CANNOT: Final = "viewers cannot edit or merge records"
 Sort = Annotated[str, QueryParameter(max_length=20)]
 Cursor = Annotated[str | None, QueryParameter(max_length=2_000)]
 NameFilter = Annotated[str | None, QueryParameter(max_length=500)]
+Flash = Annotated[str | None, QueryParameter(max_length=20)]
 
 
 @dataclass(frozen=True)
@@ -128,53 +130,83 @@ def _not_found(kind: str, record_id: uuid.UUID) -> Template:
     return message_page("Not found", f"there is no {kind} with id {record_id}", status_code=404)
 
 
+# --- what differs between companies and people ----------------------------------------------
+
+Lister = Callable[..., Awaitable[Page[RecordView]]]
+Grouped = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[list[list[RecordView]]]]
+Saver = Callable[[AsyncSession, Actor, uuid.UUID, dict[str, str]], Awaitable[object]]
+PageOf = Callable[..., Awaitable[Template]]
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """What differs between the companies' pages and the people's; everything else (the
+    list, the detail's shared sections, the inline edit) is one implementation."""
+
+    kind: str
+    """As the provenance and the messages name it: company, person."""
+    plural: str
+    """The list's name and address: companies, people."""
+    model: type[Company] | type[Person]
+    fields: tuple[str, ...]
+    """The fields the inline edit sends."""
+    list_records: Lister
+    name_filter: type[CompanyFilter] | type[PersonFilter]
+    lists_companies: bool
+    """The list names each row's company (people have one, companies are one)."""
+    timeline_key: str
+    notes_of: Grouped
+    tasks_of: Grouped
+    save: Saver
+    page: PageOf
+
+    @property
+    def path(self) -> str:
+        return f"/{self.plural}"
+
+
 # --- lists ----------------------------------------------------------------------------------
 
 
 async def _list_page(
     session: AsyncSession,
     signed_in: Visitor,
+    records: RecordKind,
     *,
-    kind: str,
     q: str | None,
     sort: str,
     after: str | None,
 ) -> Response[Any]:
     key, order, descending = _sort_of(sort)
     needle = (q or "").strip() or None
-    lister = list_companies if kind == "companies" else list_people
-    filter: Any = (
-        CompanyFilter(name_contains=needle)
-        if kind == "companies"
-        else PersonFilter(name_contains=needle)
-    )
     error: str | None = None
     rows: list[RecordView] = []
     total: int | None = 0
     next_cursor: str | None = None
     companies: dict[uuid.UUID, RecordView] = {}
     try:
-        page = await lister(
+        page = await records.list_records(
             session,
             first=PAGE_SIZE,
             after=after or None,
-            filter=filter,
+            filter=records.name_filter(name_contains=needle),
             order_by=order,
             descending=descending,
         )
         rows, total = page.items, page.total_count
         next_cursor = page.end_cursor if page.has_next_page else None
-        if kind == "people":
+        if records.lists_companies:
             ids = sorted({row.company_id for row in rows if row.company_id is not None})
             found = await lookups.companies_by_ids(session, ids)
             companies = {row.id: row for row in found if row is not None}
     except CompoundError as failure:  # a stale or forged cursor, an over-long filter
         error = failure.message
     return Template(
-        template_name=f"{kind}.html",
+        template_name=f"{records.plural}.html",
         context={
             "visitor": signed_in,
-            "active": kind,
+            "active": records.plural,
+            "records": records,
             "rows": rows,
             "total": total,
             "q": needle or "",
@@ -198,7 +230,7 @@ async def companies_page(
     after: Cursor = None,
 ) -> Response[Any]:
     """Companies, 50 a page, filtered by a part of their name."""
-    return await _list_page(session, signed_in, kind="companies", q=q, sort=sort, after=after)
+    return await _list_page(session, signed_in, COMPANIES, q=q, sort=sort, after=after)
 
 
 @get("/people", name="people")
@@ -210,10 +242,64 @@ async def people_page(
     after: Cursor = None,
 ) -> Response[Any]:
     """People, 50 a page, filtered by a part of their name."""
-    return await _list_page(session, signed_in, kind="people", q=q, sort=sort, after=after)
+    return await _list_page(session, signed_in, PEOPLE, q=q, sort=sort, after=after)
 
 
-# --- a company ------------------------------------------------------------------------------
+# --- a record's page ------------------------------------------------------------------------
+
+
+async def _record_context(
+    session: AsyncSession,
+    signed_in: Visitor,
+    records: RecordKind,
+    record: RecordView,
+    *,
+    current: dict[str, Any],
+    shown: dict[str, str],
+    flash: str | None,
+    errors: dict[str, str] | None,
+    drafts: dict[str, str] | None,
+) -> dict[str, Any]:
+    """What a company's page and a person's share: the record with the badges of what an
+    agent wrote (`current`: its fields as stored), its notes, tasks and timeline, and the
+    inline edit (`shown`: its fields as the form shows them, under what was typed)."""
+    [notes] = await records.notes_of(session, [record.id])
+    [tasks] = await records.tasks_of(session, [record.id])
+    [timeline] = await lookups.timeline_of(session, records.timeline_key, [record.id])
+    [provenance] = await lookups.provenance_of(session, records.kind, [record.id])
+    note_provenance = await lookups.provenance_of(session, "note", [note.id for note in notes])
+    return {
+        "visitor": signed_in,
+        "active": records.plural,
+        "records": records,
+        "record": record,
+        "csrf": signed_in.csrf_token,
+        "can_edit": can_write(signed_in),
+        "badges": badges_of(provenance, current),
+        "notes": notes,
+        "note_badges": {
+            note.id: badges_of(rows, {"body": note.body}).get("body")
+            for note, rows in zip(notes, note_provenance, strict=True)
+        },
+        "tasks": tasks,
+        "timeline": timeline,
+        "flash": FLASHES.get(flash or ""),
+        "errors": errors or {},
+        "drafts": {**shown, **(drafts or {})},
+    }
+
+
+async def _record_page(
+    session: AsyncSession,
+    signed_in: Visitor,
+    records: RecordKind,
+    record_id: uuid.UUID,
+    flash: str | None,
+) -> Response[Any]:
+    record = await lookups.one(session, records.model, record_id)
+    if record is None:
+        return _not_found(records.kind, record_id)
+    return await records.page(session, signed_in, record, flash=flash)
 
 
 async def _company_page(
@@ -227,11 +313,6 @@ async def _company_page(
     status_code: int = 200,
 ) -> Template:
     [people] = await lookups.people_of_companies(session, [company.id])
-    [notes] = await lookups.notes_of_companies(session, [company.id])
-    [tasks] = await lookups.tasks_of_companies(session, [company.id])
-    [timeline] = await lookups.timeline_of(session, "company_id", [company.id])
-    [provenance] = await lookups.provenance_of(session, "company", [company.id])
-    note_provenance = await lookups.provenance_of(session, "note", [note.id for note in notes])
     panels = [(panel.template, await panel.load(session, company.id)) for panel in company_panels()]
     conversations = await list_conversations(
         session,
@@ -239,35 +320,31 @@ async def _company_page(
         filter=ConversationFilter(company_id=company.id),
         with_total=False,
     )
-    can_edit = can_write(signed_in)
     others: list[RecordView] = []
-    if can_edit:
+    if can_write(signed_in):
         choices = await list_companies(session, first=MERGE_CHOICES + 1, with_total=False)
         others = [row for row in choices.items if row.id != company.id][:MERGE_CHOICES]
     current = {field: getattr(company, field) for field in COMPANY_FIELDS}
+    shared = await _record_context(
+        session,
+        signed_in,
+        COMPANIES,
+        company,
+        current=current,
+        shown={field: value or "" for field, value in current.items()},
+        flash=flash,
+        errors=errors,
+        drafts=drafts,
+    )
     return Template(
         template_name="company.html",
         context={
-            "visitor": signed_in,
-            "active": "companies",
-            "csrf": signed_in.csrf_token,
-            "can_edit": can_edit,
+            **shared,
             "company": company,
-            "badges": badges_of(provenance, current),
             "people": people,
-            "notes": notes,
-            "note_badges": {
-                note.id: badges_of(rows, {"body": note.body}).get("body")
-                for note, rows in zip(notes, note_provenance, strict=True)
-            },
-            "tasks": tasks,
             "panels": panels,
             "conversations": conversations.items,
-            "timeline": timeline,
             "others": others,
-            "flash": FLASHES.get(flash or ""),
-            "errors": errors or {},
-            "drafts": {**{k: v or "" for k, v in current.items()}, **(drafts or {})},
         },
         status_code=status_code,
     )
@@ -278,13 +355,10 @@ async def company_page(
     session: AsyncSession,
     signed_in: Visitor,
     company_id: Annotated[uuid.UUID, PathParameter()],
-    flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    flash: Flash = None,
 ) -> Response[Any]:
-    """One company with its people, notes, tasks, lead, conversations and timeline."""
-    company = await lookups.one(session, Company, company_id)
-    if company is None:
-        return _not_found("company", company_id)
-    return await _company_page(session, signed_in, company, flash=flash)
+    """One company with its people, notes, tasks, conversations, timeline and module panels."""
+    return await _record_page(session, signed_in, COMPANIES, company_id, flash)
 
 
 @post(
@@ -299,7 +373,7 @@ async def edit_company(
     company_id: Annotated[uuid.UUID, PathParameter()],
 ) -> Response[Any]:
     """Save the inline edit of name, domain and description; errors shown at their fields."""
-    return await _save_inline_edit(request, session, signed_in, company_id, COMPANY_EDIT)
+    return await _save_inline_edit(request, session, signed_in, company_id, COMPANIES)
 
 
 @post(
@@ -363,46 +437,35 @@ async def _person_page(
 ) -> Template:
     company = await lookups.one(session, Company, person.company_id) if person.company_id else None
     [emails] = await lookups.emails_of_people(session, [person.id])
-    [notes] = await lookups.notes_of_people(session, [person.id])
-    [tasks] = await lookups.tasks_of_people(session, [person.id])
-    [timeline] = await lookups.timeline_of(session, "person_id", [person.id])
-    [provenance] = await lookups.provenance_of(session, "person", [person.id])
-    note_provenance = await lookups.provenance_of(session, "note", [note.id for note in notes])
-    can_edit = can_write(signed_in)
-    current = {
-        "name": person.name,
-        "title": person.title,
-        "company_id": person.company_id,
-        "emails": emails,
-    }
-    shown = {
-        "name": person.name,
-        "title": person.title or "",
-        "company_id": str(person.company_id or ""),
-        "emails": "\n".join(emails),
-    }
+    shared = await _record_context(
+        session,
+        signed_in,
+        PEOPLE,
+        person,
+        current={
+            "name": person.name,
+            "title": person.title,
+            "company_id": person.company_id,
+            "emails": emails,
+        },
+        shown={
+            "name": person.name,
+            "title": person.title or "",
+            "company_id": str(person.company_id or ""),
+            "emails": "\n".join(emails),
+        },
+        flash=flash,
+        errors=errors,
+        drafts=drafts,
+    )
     return Template(
         template_name="person.html",
         context={
-            "visitor": signed_in,
-            "active": "people",
-            "csrf": signed_in.csrf_token,
-            "can_edit": can_edit,
+            **shared,
             "person": person,
             "company": company,
             "emails": emails,
-            "badges": badges_of(provenance, current),
-            "notes": notes,
-            "note_badges": {
-                note.id: badges_of(rows, {"body": note.body}).get("body")
-                for note, rows in zip(notes, note_provenance, strict=True)
-            },
-            "tasks": tasks,
-            "timeline": timeline,
-            "companies": await _company_choices(session, company) if can_edit else [],
-            "flash": FLASHES.get(flash or ""),
-            "errors": errors or {},
-            "drafts": {**shown, **(drafts or {})},
+            "companies": await _company_choices(session, company) if shared["can_edit"] else [],
         },
         status_code=status_code,
     )
@@ -413,13 +476,10 @@ async def person_page(
     session: AsyncSession,
     signed_in: Visitor,
     person_id: Annotated[uuid.UUID, PathParameter()],
-    flash: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    flash: Flash = None,
 ) -> Response[Any]:
     """One person with their company, email addresses, notes, tasks and timeline."""
-    person = await lookups.one(session, Person, person_id)
-    if person is None:
-        return _not_found("person", person_id)
-    return await _person_page(session, signed_in, person, flash=flash)
+    return await _record_page(session, signed_in, PEOPLE, person_id, flash)
 
 
 @post(
@@ -434,25 +494,10 @@ async def edit_person(
     person_id: Annotated[uuid.UUID, PathParameter()],
 ) -> Response[Any]:
     """Save the inline edit of name, title, company and email addresses; errors at their fields."""
-    return await _save_inline_edit(request, session, signed_in, person_id, PERSON_EDIT)
+    return await _save_inline_edit(request, session, signed_in, person_id, PEOPLE)
 
 
 # --- the inline edit both pages share -------------------------------------------------------
-
-Saver = Callable[[AsyncSession, Actor, uuid.UUID, dict[str, str]], Awaitable[object]]
-PageOf = Callable[..., Awaitable[Template]]
-
-
-@dataclass(frozen=True)
-class InlineEdit:
-    """What differs between the company's and the person's inline edit."""
-
-    kind: str
-    path: str
-    model: type[Company] | type[Person]
-    fields: tuple[str, ...]
-    save: Saver
-    page: PageOf
 
 
 async def _save_company(
@@ -477,48 +522,60 @@ async def _save_inline_edit(
     session: AsyncSession,
     signed_in: Visitor,
     record_id: uuid.UUID,
-    edit: InlineEdit,
+    records: RecordKind,
 ) -> Response[Any]:
-    """Check the form's sender, save the fields it sent (a field left out of the form is
-    left as it is), and go back to the record's page; a refusal shows the page again with
-    the error at its field and everything typed still in the form."""
+    """Save the fields the form sent (a field left out of the form is left as it is), and go
+    back to the record's page; a refusal shows the page again with the error at its field
+    and everything typed still in the form."""
     form = await request.form()
     sent = {
-        name: str(form.get(name) or "")[:FIELD_TEXT_MAX] for name in edit.fields if name in form
+        name: str(form.get(name) or "")[:FIELD_TEXT_MAX] for name in records.fields if name in form
     }
     try:
         # A savepoint: a refused edit leaves nothing behind, the page can still be read.
         async with session.begin_nested():
-            await edit.save(session, signed_in.actor, record_id, sent)
+            await records.save(session, signed_in.actor, record_id, sent)
     except CompoundError as error:
-        record = await lookups.one(session, edit.model, record_id)
+        record = await lookups.one(session, records.model, record_id)
         if record is None:
-            return _not_found(edit.kind, record_id)
+            return _not_found(records.kind, record_id)
         field = (error.field or "").split("[")[0]  # emails[2] is the email box
-        return await edit.page(
+        return await records.page(
             session,
             signed_in,
             record,
-            errors={field if field in edit.fields else "form": error.message},
+            errors={field if field in records.fields else "form": error.message},
             drafts=sent,
             status_code=http_status(error),
         )
-    return Redirect(f"{edit.path}/{record_id}?flash=saved", status_code=SEE_OTHER)
+    return Redirect(f"{records.path}/{record_id}?flash=saved", status_code=SEE_OTHER)
 
 
-COMPANY_EDIT: Final = InlineEdit(
+COMPANIES: Final = RecordKind(
     kind="company",
-    path="/companies",
+    plural="companies",
     model=Company,
     fields=COMPANY_FIELDS,
+    list_records=list_companies,
+    name_filter=CompanyFilter,
+    lists_companies=False,
+    timeline_key="company_id",
+    notes_of=lookups.notes_of_companies,
+    tasks_of=lookups.tasks_of_companies,
     save=_save_company,
     page=_company_page,
 )
-PERSON_EDIT: Final = InlineEdit(
+PEOPLE: Final = RecordKind(
     kind="person",
-    path="/people",
+    plural="people",
     model=Person,
     fields=PERSON_FIELDS,
+    list_records=list_people,
+    name_filter=PersonFilter,
+    lists_companies=True,
+    timeline_key="person_id",
+    notes_of=lookups.notes_of_people,
+    tasks_of=lookups.tasks_of_people,
     save=_save_person,
     page=_person_page,
 )

@@ -10,22 +10,22 @@ from collections.abc import Sequence
 from types import FrameType
 
 import dramatiq
+import structlog
 
 from compound.platform.config import get_settings
 from compound.platform.logging import configure_logging
 from compound.platform.queue.actors import job_broker
 
 STOP_TIMEOUT_MS = 30_000
+READY = "Worker process ready"
+
+logger = structlog.get_logger(__name__)
 
 
 def run_worker(*, threads: int, modules: Sequence[str], queues: Sequence[str] = ()) -> None:
     """Consume jobs until SIGINT or SIGTERM; running jobs get 30 s to finish, the rest go back."""
-    # As each server process does (create_app): a spawned worker process starts with
-    # Python's bare logging, where nothing quiets the HTTP clients' request URLs.
-    configure_logging(get_settings())
-    broker = job_broker()
-    for module in modules:
-        importlib.import_module(module)
+    # The handlers come first: a stop that arrives while the agents are still importing
+    # ends the process through the same clean shutdown instead of killing it mid-import.
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -33,8 +33,15 @@ def run_worker(*, threads: int, modules: Sequence[str], queues: Sequence[str] = 
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    # As each server process does (create_app): a spawned worker process starts with
+    # Python's bare logging, where nothing quiets the HTTP clients' request URLs.
+    configure_logging(get_settings())
+    broker = job_broker()
+    for module in modules:
+        importlib.import_module(module)
     worker = dramatiq.Worker(broker, worker_threads=threads, queues=set(queues) or None)
     worker.start()
+    logger.info(READY, threads=threads)
     try:
         stop.wait()
     finally:

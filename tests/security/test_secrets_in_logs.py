@@ -26,6 +26,7 @@ from compound.agents.runtime import service as runs
 from compound.agents.runtime.models import AgentRun, Engine
 from compound.platform.auth.actor import Actor
 from compound.platform.database import Database
+from compound.platform.queue.worker import READY
 from tests.conftest import REPOSITORY_ROOT, EmbeddedServer, compound_command, free_port
 from tests.llm_server import LLMServer, chat_json, running_llm_server
 from tests.runtime_agents import PLANNER
@@ -107,15 +108,15 @@ def read(log: IO[str]) -> str:
     return log.read()
 
 
-def wait_for(log: IO[str], text: str, process: subprocess.Popen[str]) -> str:
+def wait_for(log: IO[str], text: str, process: subprocess.Popen[str], count: int = 1) -> str:
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         output = read(log)
-        if text in output:
+        if output.count(text) >= count:
             return output
         assert process.poll() is None, f"exited early:\n{output}"
         time.sleep(0.2)
-    raise AssertionError(f"{text!r} never appeared:\n{read(log)}")
+    raise AssertionError(f"{text!r} did not appear {count} time(s):\n{read(log)}")
 
 
 def chat_paths(model_server: LLMServer) -> list[str]:
@@ -165,6 +166,8 @@ async def test_the_worker_calls_the_model_and_prints_and_logs_no_credentials(
         worker = start(command, env, log)
         try:
             wait_for(log, "agents run on", worker)
+            # Stopped before a spawned process is up, that process has nothing to log.
+            wait_for(log, READY, worker, count=int(processes))
             before = len(chat_paths(model_server))
             assert await run_planner_on_the_model(database_url, model_server) == "done"
         finally:

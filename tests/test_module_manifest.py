@@ -20,6 +20,7 @@ from compound.platform.config import Settings
 from compound.platform.database import Database
 from compound.platform.embedded_postgres import start_embedded_postgres
 from compound.platform.modules import installed_modules
+from compound.platform.pages import PAGE_DEPENDENCIES
 from compound.web.graphql import build_schema
 from compound.web.modules import actor_modules
 from compound.web.pages import page_routes
@@ -188,7 +189,7 @@ def test_with_no_modules_the_substrate_stands_alone() -> None:
     assert installed_modules(alone) == ()
     printed = str(build_schema(alone))
     assert "type Company" in printed and "lead" not in printed.lower()
-    app = Litestar(route_handlers=page_routes(alone))
+    app = Litestar(route_handlers=page_routes(alone), dependencies=PAGE_DEPENDENCIES)
     paths = {route.path for route in app.routes}
     assert "/companies" in paths and "/leads" not in paths and "/imports" not in paths
 

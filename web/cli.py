@@ -36,7 +36,7 @@ from compound.platform.modules import check_module_settings, installed_modules
 from compound.platform.redaction import redact_url
 
 if TYPE_CHECKING:
-    from compound.agents.runtime.evaluation import DatabaseCheck
+    from compound.agents.runtime.evaluation import EvalReport, RegisteredCheck, SplitReports
 
 T = TypeVar("T")
 DEMO_ADMIN_EMAIL = "admin@compound.localhost"
@@ -281,49 +281,57 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     )
     below = 0
     for suite in evals.suites(args.agent):
-        report = asyncio.run(evals.run_suite(suite, engine=engine, gateway=gateway))
-        if args.verbose:
-            for result in report.results:
-                if not result.passed:
-                    _say(f"  miss {result.name}: {result.detail}")
-        _say(report.summary())
-        below += not report.passed
+        reports = asyncio.run(evals.run_splits(suite, engine=engine, gateway=gateway))
+        _say_reports(reports, verbose=args.verbose)
+        below += not reports.passed
     checks = evals.database_checks(args.agent)
     if checks:
         below += asyncio.run(_database_checks(checks, settings, verbose=args.verbose))
     return 1 if below else 0
 
 
+def _say_reports(reports: SplitReports, *, verbose: bool) -> None:
+    """Dev and blind side by side; with --verbose, each split's misses first."""
+    if verbose:
+        for report in reports.reports():
+            for result in report.results:
+                if not result.passed:
+                    _say(f"  miss [{report.split.value}] {result.name}: {result.detail}")
+    _say(reports.summary())
+
+
 async def _database_checks(
-    checks: list[tuple[str, DatabaseCheck]], settings: Settings, *, verbose: bool
+    checks: list[RegisteredCheck], settings: Settings, *, verbose: bool
 ) -> int:
-    """Checks that need a database get a throwaway embedded one, migrated, then removed."""
+    """Checks that need a database get throwaway embedded ones (one per split: each loads its
+    own golden data), migrated, then removed."""
     import logging
     import tempfile
 
+    from compound.agents.runtime.evaluation import Split, SplitReports
     from compound.platform.database import Database
     from compound.platform.embedded_postgres import start_embedded_postgres
 
     below = 0
     with tempfile.TemporaryDirectory(prefix="cpev-", dir="/tmp") as folder:
-        url = start_embedded_postgres(
-            Path(folder) / "pgdata", database="compound_eval", delete_on_exit=True
-        )
-        # A scratch database: its eleven "Running upgrade" lines would bury the scores.
+        # A scratch database: its "Running upgrade" lines would bury the scores.
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        await asyncio.to_thread(migrations.upgrade, url, settings=settings)
-        database = Database.connect(url, pool_size=2)
-        try:
-            for _name, check in checks:
-                report = await check(database)
-                if verbose:
-                    for result in report.results:
-                        if not result.passed:
-                            _say(f"  miss {result.name}: {result.detail}")
-                _say(report.summary())
-                below += not report.passed
-        finally:
-            await database.dispose()
+        for registered in checks:
+            by_split: dict[Split, EvalReport] = {}
+            for split in registered.splits:
+                name = f"compound_eval_{registered.name.replace('.', '_')}_{split.value}"
+                url = start_embedded_postgres(
+                    Path(folder) / "pgdata", database=name, delete_on_exit=True
+                )
+                await asyncio.to_thread(migrations.upgrade, url, settings=settings)
+                database = Database.connect(url, pool_size=2)
+                try:
+                    by_split[split] = await registered.check(database, split)
+                finally:
+                    await database.dispose()
+            reports = SplitReports(dev=by_split[Split.DEV], blind=by_split.get(Split.BLIND))
+            _say_reports(reports, verbose=verbose)
+            below += not reports.passed
     return below
 
 

@@ -31,6 +31,7 @@ SUBSTRATE_ACTOR_MODULES: tuple[str, ...] = (
     "compound.agents.triage.routing",
 )
 """The runtime's actor and the substrate's agents; each module adds its own."""
+SUBSTRATE_EVAL_MODULES: tuple[str, ...] = ("compound.agents.triage.evaluation",)
 
 WORKER_ENTRY = "compound.web.worker_entry"
 """Imported by every worker process: it installs the modules as the app does."""
@@ -46,7 +47,7 @@ def install_modules(settings: Settings, *, with_evals: bool = False) -> tuple[Mo
     register its triage handlers and undo record kinds. Idempotent."""
     modules = installed_modules(settings)
     check_module_settings(modules)
-    for name in SUBSTRATE_ACTOR_MODULES:
+    for name in (*SUBSTRATE_ACTOR_MODULES, *(SUBSTRATE_EVAL_MODULES if with_evals else ())):
         importlib.import_module(name)
     for module in modules:
         if (module.name, with_evals) in _installed:

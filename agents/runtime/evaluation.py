@@ -1,7 +1,9 @@
 """Golden-case evals: each agent's cases run in the configured engine, scored against a floor.
 
-Evals are smoke tests, not targets: a prompt or model change that breaks a workflow turns
-`compound eval` red. Runs are detached (no database, nothing persisted).
+An agent has a **dev** split, which its engine may be tuned on, and may have a **blind**
+split, written by someone who had not read the engine, in layouts the dev split lacks; the
+floor applies to the blind split when there is one. Runs are detached (no database,
+nothing persisted).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import tomllib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -26,6 +29,14 @@ from compound.platform.llm.gateway import ModelGateway
 
 InputT = TypeVar("InputT", bound=BaseModel)
 ExpectedT = TypeVar("ExpectedT")
+
+
+class Split(StrEnum):
+    DEV = "dev"
+    """Cases the engine may be tuned on."""
+    BLIND = "blind"
+    """Cases written before the engine was changed, by someone who had not read it; never
+    tuned on. When one fails, the fix is general and the case is replaced."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,8 @@ class Measure:
     score: float
     metric: str
     detail: str = ""
+    unmet: str = ""
+    """A second floor the split misses besides the score's ("recall 0.85 < 0.90"), or ""."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,11 @@ class EvalReport:
     results: tuple[CaseResult, ...]
     seconds: float
     measure: Measure | None = None
+    split: Split = Split.DEV
+    interim_floor: float | None = None
+    """While the engine is below `floor` on this split: the score enforced meanwhile (the
+    score it had when the split was written, rounded down, raised as the engine improves);
+    `floor` and any second floor are reported as the target, not yet enforced."""
 
     @property
     def score(self) -> float:
@@ -68,17 +86,72 @@ class EvalReport:
         return sum(r.passed for r in self.results) / len(self.results) if self.results else 0.0
 
     @property
-    def passed(self) -> bool:
-        return bool(self.results) and self.score >= self.floor
+    def unmet(self) -> str:
+        """Every floor the split misses, said in words; "" when it meets them all."""
+        missed = [f"{self.score:.3f} < {self.floor:.2f}"] if self.score < self.floor else []
+        if self.measure and self.measure.unmet:
+            missed.append(self.measure.unmet)
+        return ", ".join(missed)
 
-    def summary(self) -> str:
-        verdict = "ok" if self.passed else "BELOW FLOOR"
+    @property
+    def passed(self) -> bool:
+        if not self.results:
+            return False
+        if self.interim_floor is not None:
+            return self.score >= self.interim_floor
+        return not self.unmet
+
+    def verdict(self) -> str:
+        if not self.passed:
+            return f"BELOW FLOOR ({self.unmet})" if self.unmet else "BELOW FLOOR"
+        if self.interim_floor is not None and self.unmet:
+            return (
+                f"ok at the interim floor {self.interim_floor:.2f}; target not met ({self.unmet})"
+            )
+        return "ok"
+
+    def figures(self) -> str:
+        """The split's score and its parts, without verdict: `1.000 F1 on 36 cases; …`."""
         metric = self.measure.metric if self.measure else "accuracy"
         detail = f"; {self.measure.detail}" if self.measure and self.measure.detail else ""
+        return f"{self.score:.3f} {metric} on {len(self.results)} cases{detail}"
+
+    def summary(self) -> str:
         return (
-            f"{self.agent}: {self.score:.3f} {metric} on {len(self.results)} cases{detail} "
-            f"(floor {self.floor:.2f}, engine {self.engine.value}, {self.seconds:.2f} s) {verdict}"
+            f"{self.agent} [{self.split.value}]: {self.figures()} (floor {self.floor:.2f}, "
+            f"engine {self.engine.value}, {self.seconds:.2f} s) {self.verdict()}"
         )
+
+
+@dataclass(frozen=True)
+class SplitReports:
+    """An agent's dev report and, when it has a blind split, its blind report: the floor is
+    the blind split's; the dev figures are shown beside it."""
+
+    dev: EvalReport
+    blind: EvalReport | None = None
+
+    @property
+    def floored(self) -> EvalReport:
+        return self.blind or self.dev
+
+    @property
+    def passed(self) -> bool:
+        return self.floored.passed
+
+    def summary(self) -> str:
+        """One line per agent, dev and blind side by side."""
+        if self.blind is None:
+            return self.dev.summary()
+        seconds = self.dev.seconds + self.blind.seconds
+        return (
+            f"{self.dev.agent}: dev {self.dev.figures()} | blind {self.blind.figures()} "
+            f"(blind floor {self.blind.floor:.2f}, engine {self.blind.engine.value}, "
+            f"{seconds:.2f} s) {self.blind.verdict()}"
+        )
+
+    def reports(self) -> list[EvalReport]:
+        return [self.dev] if self.blind is None else [self.dev, self.blind]
 
 
 @dataclass(frozen=True)
@@ -94,24 +167,46 @@ class EvalSuite(Generic[InputT, ExpectedT]):
     tags: tuple[str, ...] = field(default=())
     measure: Callable[[Sequence[tuple[ExpectedT, dict[str, Any] | None]]], Measure] | None = None
     """Scores the suite as a whole from (expected, output or None when the run failed)."""
+    load_blind_cases: Callable[[], Sequence[GoldenCase[InputT, ExpectedT]]] | None = None
+    """The blind split (see Split.BLIND), judged and measured the same way; None when the
+    agent has none yet, and then the floor applies to the dev cases."""
+    blind_interim_floor: float | None = None
+    """See EvalReport.interim_floor: None once the engine meets `floor` on the blind split."""
+
+    def cases(self, split: Split) -> Sequence[GoldenCase[InputT, ExpectedT]]:
+        if split is Split.DEV:
+            return self.load_cases()
+        return self.load_blind_cases() if self.load_blind_cases is not None else ()
 
 
 _suites: dict[str, EvalSuite[Any, Any]] = {}
 
-DatabaseCheck = Callable[[Database], Awaitable[EvalReport]]
-"""A golden set scored against a database of its own (loaded by the check itself)."""
-_database_checks: dict[str, DatabaseCheck] = {}
+DatabaseCheck = Callable[[Database, Split], Awaitable[EvalReport]]
+"""A golden set scored against a database of its own (the check loads its split's data
+into it): each split gets a fresh database."""
 
 
-def register_database_check(name: str, check: DatabaseCheck) -> DatabaseCheck:
-    _database_checks[name] = check
+@dataclass(frozen=True)
+class RegisteredCheck:
+    name: str
+    check: DatabaseCheck
+    splits: tuple[Split, ...]
+
+
+_database_checks: dict[str, RegisteredCheck] = {}
+
+
+def register_database_check(
+    name: str, check: DatabaseCheck, splits: tuple[Split, ...] = (Split.DEV,)
+) -> DatabaseCheck:
+    _database_checks[name] = RegisteredCheck(name, check, splits)
     return check
 
 
-def database_checks(selector: str | None = None) -> list[tuple[str, DatabaseCheck]]:
+def database_checks(selector: str | None = None) -> list[RegisteredCheck]:
     """Checks named `selector` or under it (`leads` selects `leads.*`); all when None."""
     return [
-        (name, _database_checks[name])
+        _database_checks[name]
         for name in sorted(_database_checks)
         if selector is None or name == selector or name.startswith(f"{selector}.")
     ]
@@ -157,13 +252,28 @@ def toml_cases(
     return cases
 
 
-async def run_suite(
+async def run_splits(
     suite: EvalSuite[Any, Any], *, engine: Engine, gateway: ModelGateway | None
+) -> SplitReports:
+    """The suite's dev split and, when it has one, its blind split."""
+    dev = await run_suite(suite, engine=engine, gateway=gateway)
+    if suite.load_blind_cases is None:
+        return SplitReports(dev=dev)
+    blind = await run_suite(suite, engine=engine, gateway=gateway, split=Split.BLIND)
+    return SplitReports(dev=dev, blind=blind)
+
+
+async def run_suite(
+    suite: EvalSuite[Any, Any],
+    *,
+    engine: Engine,
+    gateway: ModelGateway | None,
+    split: Split = Split.DEV,
 ) -> EvalReport:
     started = time.perf_counter()
     results = []
     outputs: list[tuple[Any, dict[str, Any] | None]] = []
-    for case in suite.load_cases():
+    for case in suite.cases(split):
         run = AgentRun(
             id=uuid.uuid4(),
             agent=suite.agent.name,
@@ -196,4 +306,6 @@ async def run_suite(
         results=tuple(results),
         seconds=time.perf_counter() - started,
         measure=suite.measure(outputs) if suite.measure is not None and outputs else None,
+        split=split,
+        interim_floor=suite.blind_interim_floor if split is Split.BLIND else None,
     )

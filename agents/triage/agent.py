@@ -1,19 +1,13 @@
-"""The triage agent: declared once, with its offline engine and its golden cases."""
+"""The triage agent: declared once, with its offline engine (its golden cases:
+evaluation.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from compound.agents.runtime.agent import Agent, Budget, register
 from compound.agents.runtime.context import RunContext
-from compound.agents.runtime.evaluation import EvalSuite, GoldenCase, register_suite, toml_cases
 from compound.agents.triage.contract import EmailForTriage, Triage, TriageKind
 from compound.agents.triage.offline import triage_offline
 from compound.platform.llm.gateway import Tier
-from compound.platform.resources import package_path
-
-GOLDEN_CASES = package_path("compound.agents", "evals", "triage")
-ACCURACY_FLOOR = 0.8
 
 INSTRUCTIONS = f"""\
 You triage email that arrives at Compound, a CRM. Decide what kind of mail it is, state
@@ -50,27 +44,5 @@ TRIAGE: Agent[EmailForTriage, Triage] = register(
         # The input is an email body: outside content, so the run starts tainted.
         untrusted_input=True,
         title=_title,
-    )
-)
-
-
-def _cases() -> list[GoldenCase[EmailForTriage, str]]:
-    cases: list[GoldenCase[EmailForTriage, str]] = toml_cases(
-        GOLDEN_CASES, EmailForTriage, "expected_kind"
-    )
-    return cases
-
-
-def _judge(expected: str, output: dict[str, Any]) -> tuple[bool, str]:
-    return output.get("kind") == expected, f"expected {expected}, got {output.get('kind')}"
-
-
-TRIAGE_EVALS = register_suite(
-    EvalSuite(
-        agent=TRIAGE,
-        floor=ACCURACY_FLOOR,
-        load_cases=_cases,
-        judge=_judge,
-        description="kind accuracy on realistic emails written for this purpose",
     )
 )

@@ -1,6 +1,7 @@
 """Routing inbound mail: each processed message runs the `email.route` agent, which has the
-triage agent classify it (a child run), asks a person when it is unsure, records the
-verdict on the message and hands it to the module registered for its kind."""
+triage agent classify it (a child run), follows the triage policy (policy.py: route, ask a
+colleague, file unsure outside mail, or report), records the verdict on the message and
+hands it to the module registered for its kind."""
 
 from __future__ import annotations
 
@@ -19,16 +20,11 @@ from compound.agents.runtime.service import start_run
 from compound.agents.runtime.tools import Effect, tool
 from compound.agents.triage.agent import TRIAGE
 from compound.agents.triage.contract import ASK_MAX, EmailForTriage, Triage, TriageKind
+from compound.agents.triage.policy import Disposition, dispose
 from compound.platform.auth.actor import Actor
 from compound.platform.email.models import Message
 from compound.platform.email.processing import get_message, on_processed
 
-CONFIDENT = 0.5
-"""Below this, the triage verdict is a question for a person, not a route."""
-COMMANDS = frozenset({TriageKind.DEAL_FLOW, TriageKind.INTERNAL_ASK})
-"""Kinds that make Compound act on its own (import a list, do a colleague's ask): only an
-authenticated sender on an internal domain may start them; from anyone else they are
-outside mail a person looks at first."""
 TEXT_FOR_TRIAGE = 20_000
 
 
@@ -53,6 +49,10 @@ _handlers: dict[TriageKind, Handler] = {}
 def register_handler(kind: TriageKind, handler: Handler) -> None:
     """Modules call this from their api to receive messages of `kind`."""
     _handlers[kind] = handler
+
+
+def handled_kinds() -> frozenset[TriageKind]:
+    return frozenset(_handlers)
 
 
 async def _filed(context: RunContext, email: InboundEmail) -> str:
@@ -133,9 +133,23 @@ async def route_offline(context: RunContext, request: RouteEmail) -> Routed:
         return Routed(kind=TriageKind.OTHER, ask="-", confidence=0.0, route="triage failed")
     verdict = Triage.model_validate(child.output)
     kind, decided_by = verdict.kind, "triage"
-    if verdict.confidence < CONFIDENT:
-        kind, decided_by = await _ask_kind(context, request.message_id, email, verdict), "a person"
-    route = await _hand_over(context, request.message_id, email, kind, verdict.ask)
+    disposition = dispose(
+        kind,
+        verdict.confidence,
+        sender_is_internal=email.sender_is_internal,
+        handled=handled_kinds(),
+    )
+    if disposition is Disposition.FILE_UNSURE:
+        kind = TriageKind.OTHER
+        route = (
+            f"filed as other: triage was {verdict.confidence:.0%} sure it is "
+            f"{verdict.kind.value.replace('_', ' ')}, too unsure to act on outside mail"
+        )
+    else:
+        if disposition is Disposition.ASK:
+            kind = await _ask_kind(context, request.message_id, email, verdict)
+            decided_by = "a person"
+        route = await _hand_over(context, request.message_id, email, kind, verdict.ask)
     await context.call(
         "record_verdict",
         Verdict(
@@ -181,7 +195,11 @@ async def _hand_over(
     context: RunContext, message_id: uuid.UUID, email: EmailForTriage, kind: TriageKind, ask: str
 ) -> str:
     """Hand the message to the module registered for its kind; the route it took, one line."""
-    if kind in COMMANDS and not email.sender_is_internal:
+    # The kind is settled here (by triage, sure enough, or by a person): full confidence.
+    disposition = dispose(
+        kind, 1.0, sender_is_internal=email.sender_is_internal, handled=handled_kinds()
+    )
+    if disposition is Disposition.REFUSE:
         await context.note_policy(
             "command_refused",
             {
@@ -192,7 +210,7 @@ async def _hand_over(
         )
         return await _report_unrouted(context, message_id, email, kind, ask, refused=True)
     handler = _handlers.get(kind)
-    if handler is None:
+    if disposition is Disposition.UNROUTED or handler is None:
         return await _report_unrouted(context, message_id, email, kind, ask, refused=False)
     inbound = InboundEmail(
         message_id=message_id,

@@ -1,12 +1,14 @@
 """The leads module's golden sets, registered for `compound eval leads`: extraction
-precision/recall (F1 floor 0.85), fit accuracy, and resolution precision and recall on the
-golden CRM (precision ≥ 0.99 with recall ≥ 0.90)."""
+precision/recall, fit accuracy, and resolution precision and recall on a golden CRM. Each
+has a dev split (the sets the engines were written from) and a blind split (written by
+someone who had not read them, before they changed); the floors are the blind split's."""
 
 from __future__ import annotations
 
 import time
 import tomllib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from compound.agents.runtime.evaluation import (
@@ -15,6 +17,7 @@ from compound.agents.runtime.evaluation import (
     EvalSuite,
     GoldenCase,
     Measure,
+    Split,
     register_database_check,
     register_suite,
 )
@@ -23,6 +26,12 @@ from compound.modules.leads import extraction_scoring
 from compound.modules.leads.agents import EXTRACT, JUDGE_FIT, FitRequest
 from compound.modules.leads.contract import DealFlowEmail, ExtractedCompany, Span
 from compound.modules.leads.fit import IcpCriteria
+from compound.modules.leads.resolution_eval import (
+    BLIND as RESOLUTION_BLIND,
+)
+from compound.modules.leads.resolution_eval import (
+    GOLDEN as RESOLUTION_DEV,
+)
 from compound.modules.leads.resolution_eval import (
     PRECISION_FLOOR,
     RECALL_FLOOR,
@@ -34,17 +43,25 @@ from compound.platform.errors import CompoundError
 from compound.platform.resources import package_path
 
 EVALS = package_path("compound.modules.leads", "evals")
-EXTRACTION_F1_FLOOR = 0.85
-FIT_ACCURACY_FLOOR = 0.75
+EXTRACTION_DEV = ("extraction", "extraction_dev", "extraction_holdout")
+"""The first held-out set counts as dev: its failures were named to the rule writer."""
+EXTRACTION_BLIND = ("extraction_blind",)
+EXTRACTION_F1_FLOOR = 0.90
+FIT_ACCURACY_FLOOR = 0.85
+FIT_RECALL_FLOOR = 0.90
+"""Of the candidates the ICP plainly fits, the share judged fit (a missed fit is a lost lead)."""
 
 
 # --- extraction ---------------------------------------------------------------------------
 
 
-def _extraction_cases() -> list[GoldenCase[DealFlowEmail, extraction_scoring.ExtractionCase]]:
+def _extraction_cases(
+    folders: Sequence[str],
+) -> list[GoldenCase[DealFlowEmail, extraction_scoring.ExtractionCase]]:
     return [
-        GoldenCase(name=case.name, input=case.email, expected=case)
-        for case in extraction_scoring.load_extraction_cases()
+        GoldenCase(name=f"{folder}/{case.name}", input=case.email, expected=case)
+        for folder in folders
+        for case in extraction_scoring.load_extraction_cases(EVALS / folder)
     ]
 
 
@@ -78,7 +95,10 @@ register_suite(
     EvalSuite(
         agent=EXTRACT,
         floor=EXTRACTION_F1_FLOOR,
-        load_cases=_extraction_cases,
+        load_cases=lambda: _extraction_cases(EXTRACTION_DEV),
+        load_blind_cases=lambda: _extraction_cases(EXTRACTION_BLIND),
+        # Blind F1 0.495 when the split was written (issue 15); raised as the engine improves.
+        blind_interim_floor=0.49,
         judge=_extraction_judge,
         measure=_extraction_measure,
         description="candidates extracted from deal-flow emails written for this purpose",
@@ -89,9 +109,18 @@ register_suite(
 # --- fit ----------------------------------------------------------------------------------
 
 
-def _fit_cases() -> list[GoldenCase[FitRequest, list[bool]]]:
+@dataclass(frozen=True)
+class FitLabel:
+    """A person's label for one candidate: fit or skip, and how plain the call is
+    (`plain_fit`, `plain_miss`, `borderline`, `little_known`; "" in the dev split)."""
+
+    fit: bool
+    kind: str = ""
+
+
+def _fit_cases(folder: str) -> list[GoldenCase[FitRequest, list[FitLabel]]]:
     cases = []
-    for path in sorted((EVALS / "fit").glob("*.toml")):
+    for path in sorted((EVALS / folder).glob("*.toml")):
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
             companies = [
@@ -112,7 +141,10 @@ def _fit_cases() -> list[GoldenCase[FitRequest, list[bool]]]:
                     input=FitRequest(
                         icp=IcpCriteria.model_validate(data["icp"]), companies=companies
                     ),
-                    expected=[bool(c["fit"]) for c in data["candidates"]],
+                    expected=[
+                        FitLabel(fit=bool(c["fit"]), kind=c.get("kind", ""))
+                        for c in data["candidates"]
+                    ],
                 )
             )
         except (tomllib.TOMLDecodeError, KeyError, ValueError) as error:
@@ -120,29 +152,48 @@ def _fit_cases() -> list[GoldenCase[FitRequest, list[bool]]]:
     return cases
 
 
-def _fit_agreement(expected: list[bool], output: dict[str, Any] | None) -> int:
+def _fit_pairs(
+    expected: list[FitLabel], output: dict[str, Any] | None
+) -> list[tuple[FitLabel, bool]]:
+    """(label, judged fit) per candidate; a missing verdict counts as a skip."""
     verdicts = (output or {}).get("verdicts", [])
-    return sum(
-        1
-        for label, verdict in zip(expected, verdicts, strict=False)
-        if bool(verdict.get("fits")) == label
+    judged = [bool(verdict.get("fits")) for verdict in verdicts]
+    return [(label, index < len(judged) and judged[index]) for index, label in enumerate(expected)]
+
+
+def _fit_judge(expected: list[FitLabel], output: dict[str, Any]) -> tuple[bool, str]:
+    pairs = _fit_pairs(expected, output)
+    right = sum(label.fit == judged for label, judged in pairs)
+    wrong = [
+        f"#{index + 1} {'missed fit' if label.fit else 'false fit'}"
+        + (f" ({label.kind})" if label.kind else "")
+        for index, (label, judged) in enumerate(pairs)
+        if label.fit != judged
+    ]
+    detail = f"{right}/{len(expected)} fit decisions agree" + (
+        f": {', '.join(wrong)}" if wrong else ""
     )
+    return right / len(expected) >= FIT_ACCURACY_FLOOR, detail
 
 
-def _fit_judge(expected: list[bool], output: dict[str, Any]) -> tuple[bool, str]:
-    right = _fit_agreement(expected, output)
-    return right / len(
-        expected
-    ) >= FIT_ACCURACY_FLOOR, f"{right}/{len(expected)} fit decisions agree"
-
-
-def _fit_measure(outputs: Sequence[tuple[list[bool], dict[str, Any] | None]]) -> Measure:
-    right = sum(_fit_agreement(expected, output) for expected, output in outputs)
-    total = sum(len(expected) for expected, _ in outputs)
+def _fit_measure(outputs: Sequence[tuple[list[FitLabel], dict[str, Any] | None]]) -> Measure:
+    pairs = [pair for expected, output in outputs for pair in _fit_pairs(expected, output)]
+    right = sum(label.fit == judged for label, judged in pairs)
+    plain = [judged for label, judged in pairs if label.kind == "plain_fit"]
+    recall = sum(plain) / len(plain) if plain else None
+    plain_recall = (
+        f", recall of plain fits {recall:.3f} ({sum(plain)}/{len(plain)})" if plain else ""
+    )
+    unmet = (
+        f"recall of plain fits {recall:.3f} < {FIT_RECALL_FLOOR:.2f}"
+        if recall is not None and recall < FIT_RECALL_FLOOR
+        else ""
+    )
     return Measure(
-        score=right / total if total else 0.0,
+        score=right / len(pairs) if pairs else 0.0,
         metric="fit accuracy",
-        detail=f"{right}/{total} candidates",
+        detail=f"{right}/{len(pairs)} candidates{plain_recall}",
+        unmet=unmet,
     )
 
 
@@ -150,10 +201,13 @@ register_suite(
     EvalSuite(
         agent=JUDGE_FIT,
         floor=FIT_ACCURACY_FLOOR,
-        load_cases=_fit_cases,
+        load_cases=lambda: _fit_cases("fit"),
+        load_blind_cases=lambda: _fit_cases("fit_blind"),
+        # Blind accuracy 0.481 when the split was written (issue 15); raised as it improves.
+        blind_interim_floor=0.48,
         judge=_fit_judge,
         measure=_fit_measure,
-        description="fit/skip decisions against three ICPs, labelled by hand",
+        description="fit/skip decisions against ICPs, labelled by hand",
     )
 )
 
@@ -161,10 +215,19 @@ register_suite(
 # --- resolution (needs a database) ----------------------------------------------------------
 
 
-async def _resolution_check(database: Database) -> EvalReport:
+async def _resolution_check(database: Database, split: Split) -> EvalReport:
     started = time.perf_counter()
-    keys = await load_golden_crm(database)
-    score = await score_resolution(database, keys)
+    folder = RESOLUTION_BLIND if split is Split.BLIND else RESOLUTION_DEV
+    keys = await load_golden_crm(database, folder)
+    score = await score_resolution(database, keys, folder)
+    unmet = [
+        *(
+            [f"recall {score.recall:.3f} < {RECALL_FLOOR:.2f}"]
+            if score.recall < RECALL_FLOOR
+            else []
+        ),
+        *([f"{score.silent_duplicates} silent duplicates"] if score.silent_duplicates else []),
+    ]
     return EvalReport(
         agent="leads.resolve",
         engine=Engine.OFFLINE,
@@ -178,15 +241,24 @@ async def _resolution_check(database: Database) -> EvalReport:
         ),
         seconds=time.perf_counter() - started,
         measure=Measure(
-            # Precision is the floor that matters (a wrong link is a silent merge); below the
-            # recall floor the check fails too, by scoring it zero.
-            score=score.precision if score.recall >= RECALL_FLOOR else 0.0,
+            # Precision is the floor that matters (a wrong link is a silent merge); recall and
+            # silent duplicates of renamed companies are floors too.
+            score=score.precision,
             metric="precision",
-            detail=f"recall {score.recall:.3f} (floor {RECALL_FLOOR:.2f}), "
+            detail=f"recall {score.recall:.3f}, "
             f"{score.wrong_links} wrong links of {score.links_made}, "
+            f"{score.silent_duplicates} silent duplicates, "
             f"accuracy {score.accuracy:.3f} on {len(keys)} companies",
+            unmet=", ".join(unmet),
         ),
+        split=split,
     )
 
 
-register_database_check("leads.resolve", _resolution_check)
+register_database_check(
+    "leads.resolve",
+    _resolution_check,
+    splits=(Split.DEV, Split.BLIND)
+    if (RESOLUTION_BLIND / "cases.json").is_file()
+    else (Split.DEV,),
+)

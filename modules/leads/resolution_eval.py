@@ -1,7 +1,8 @@
-"""Scoring company resolution on the golden CRM (modules/leads/evals/resolution/): 2,400
-companies with near-duplicates loaded through the company service, then every case
-resolved. Used by `compound eval leads` (on a throwaway embedded database) and by
-bench/leads_resolution.py (which adds latency)."""
+"""Scoring company resolution on a golden CRM: the dev split (modules/leads/evals/resolution/,
+2,400 invented companies with near-duplicates) or the blind one (resolution_blind/, real
+companies), loaded through the company service, then every case resolved. Used by
+`compound eval leads` (on a throwaway embedded database) and by bench/leads_resolution.py
+(which adds latency)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import collections
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from compound.modules.leads.resolution import Action, resolve_company
@@ -19,6 +21,7 @@ from compound.platform.records.embedding_backfill import embed_missing
 from compound.platform.resources import package_path
 
 GOLDEN = package_path("compound.modules.leads", "evals", "resolution")
+BLIND = package_path("compound.modules.leads", "evals", "resolution_blind")
 PRECISION_FLOOR = 0.99
 RECALL_FLOOR = 0.90
 
@@ -33,6 +36,8 @@ class ResolutionScore:
     correct: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    silent_duplicates: int = 0
+    """Renamed companies (kind `rename…`) created anew instead of linked or asked about."""
     by_kind: collections.Counter[str] = field(default_factory=collections.Counter)
     right_by_kind: collections.Counter[str] = field(default_factory=collections.Counter)
 
@@ -52,12 +57,16 @@ class ResolutionScore:
 
     @property
     def passed(self) -> bool:
-        return self.precision >= PRECISION_FLOOR and self.recall >= RECALL_FLOOR
+        return (
+            self.precision >= PRECISION_FLOOR
+            and self.recall >= RECALL_FLOOR
+            and not self.silent_duplicates
+        )
 
 
-async def load_golden_crm(database: Database) -> dict[str, str]:
-    """The golden CRM through the company service; returns company id → golden key."""
-    crm = json.loads((GOLDEN / "crm.json").read_text())
+async def load_golden_crm(database: Database, folder: Path = GOLDEN) -> dict[str, str]:
+    """A golden CRM through the company service; returns company id → golden key."""
+    crm = json.loads((folder / "crm.json").read_text())
     actor = Actor.system("eval")
     keys: dict[str, str] = {}
     async with database.session() as session:
@@ -78,9 +87,11 @@ async def load_golden_crm(database: Database) -> dict[str, str]:
                 return keys
 
 
-async def score_resolution(database: Database, keys: dict[str, str]) -> ResolutionScore:
-    """Resolve every golden case against the loaded CRM."""
-    cases: list[dict[str, Any]] = json.loads((GOLDEN / "cases.json").read_text())
+async def score_resolution(
+    database: Database, keys: dict[str, str], folder: Path = GOLDEN
+) -> ResolutionScore:
+    """Resolve every golden case of `folder` against its loaded CRM."""
+    cases: list[dict[str, Any]] = json.loads((folder / "cases.json").read_text())
     score = ResolutionScore()
     for case in cases:
         async with database.session() as session:
@@ -102,6 +113,11 @@ async def score_resolution(database: Database, keys: dict[str, str]) -> Resoluti
             score.links_found += result.action is Action.LINK and got == expected["key"]
         score.cases += 1
         score.correct += good
+        score.silent_duplicates += (
+            case["kind"].startswith("rename")
+            and expected["action"] != "create"
+            and result.action is Action.CREATE
+        )
         score.by_kind[case["kind"]] += 1
         score.right_by_kind[case["kind"]] += good
         if not good:

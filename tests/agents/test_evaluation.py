@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from compound.agents.runtime import evaluation
+from compound.agents.runtime.evaluation import Split
 from compound.agents.runtime.models import Engine
-from compound.agents.triage.agent import GOLDEN_CASES, TRIAGE_EVALS
 from compound.agents.triage.contract import EmailForTriage, TriageKind
+from compound.agents.triage.evaluation import GOLDEN_CASES, TRIAGE_EVALS
 from compound.platform.errors import CompoundError
 from tests.conftest import REPOSITORY_ROOT, compound_command
 from tests.llm_server import Scripted, chat_json, running_llm_server
@@ -43,7 +44,7 @@ def expected_by_subject() -> dict[str, str]:
 def test_the_triage_set_has_at_least_40_realistic_cases_of_every_kind() -> None:
     cases = TRIAGE_EVALS.load_cases()
     assert len(cases) >= 40
-    kinds = {case.expected for case in cases}
+    kinds = {case.expected.kind for case in cases}
     assert kinds == {kind.value for kind in TriageKind}
 
 
@@ -57,8 +58,9 @@ def test_compound_eval_prints_the_score_and_passes_offline() -> None:
     result = compound_eval("triage", "--engine", "offline")
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip().splitlines()[-1]
-    assert line.startswith("triage: ")
-    assert "(floor 0.80, engine offline" in line and line.endswith(" ok")
+    # Dev and blind side by side; the floor is the blind split's.
+    assert line.startswith("triage: dev 0.9") and " | blind " in line, line
+    assert "(blind floor 0.80, engine offline" in line and ") ok" in line, line
 
 
 def _answer_from(expected: dict[str, str], *, wrong: bool) -> Any:
@@ -86,15 +88,16 @@ def test_compound_eval_on_a_model_scores_its_answers(wrong: bool) -> None:
             COMPOUND_OPENAI_API_KEY="test-key",
         )
         requests = server.chat_requests()
-    assert len(requests) == len(TRIAGE_EVALS.load_cases())
+    both_splits = [*TRIAGE_EVALS.cases(Split.DEV), *TRIAGE_EVALS.cases(Split.BLIND)]
+    assert len(requests) == len(both_splits)
     assert requests[0]["response_format"]["json_schema"]["name"] == "Triage"
     line = result.stdout.strip().splitlines()[-1]
     if wrong:
         assert result.returncode == 1
-        assert line.startswith("triage: 0.000 accuracy") and "BELOW FLOOR" in line
+        assert line.startswith("triage: dev 0.000 accuracy") and "BELOW FLOOR" in line
     else:
         assert result.returncode == 0, result.stdout + result.stderr
-        assert line.startswith("triage: 1.000 accuracy") and "engine model" in line
+        assert line.startswith("triage: dev 1.000 accuracy") and "engine model" in line
 
 
 def test_compound_eval_refuses_what_it_cannot_do() -> None:

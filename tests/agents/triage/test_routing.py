@@ -129,11 +129,14 @@ async def test_a_registered_module_receives_its_kind(
     assert items == []
 
 
-async def test_an_unsure_verdict_becomes_a_question_and_the_answer_routes_it(
-    session: AsyncSession, actor: Actor
+async def test_an_unsure_verdict_on_a_colleagues_mail_is_a_question_the_answer_routes(
+    session: AsyncSession, actor: Actor, outbox: Path
 ) -> None:
+    submitted = await submitted_by_account(session, "ana@compound.localhost")
     message, run, items = await routed(
-        session, mail(subject="hello", body="hi", sender="someone@somewhere.example")
+        session,
+        mail(sender="Ana <ana@compound.localhost>", subject="hello", body="hi"),
+        submitted,
     )
     assert (run.state, run.waiting_for) == ("waiting", "answer")
     [question] = items
@@ -147,6 +150,20 @@ async def test_an_unsure_verdict_becomes_a_question_and_the_answer_routes_it(
     assert run.state == "done"
     assert message.triage is not None
     assert (message.triage["kind"], message.triage["decided_by"]) == ("support_request", "a person")
+
+
+async def test_an_unsure_verdict_on_outside_mail_files_it_with_the_reason(
+    session: AsyncSession,
+) -> None:
+    message, run, items = await routed(
+        session, mail(subject="hello", body="hi", sender="someone@somewhere.example")
+    )
+    # No question for every unclear notification: filed, and the reason is on the message.
+    assert run.state == "done" and items == []
+    assert message.triage is not None
+    assert message.triage["kind"] == "other" and message.triage["decided_by"] == "triage"
+    assert message.triage["route"].startswith("filed as other: triage was ")
+    assert "too unsure to act on outside mail" in message.triage["route"]
 
 
 async def test_an_authenticated_colleague_gets_an_acknowledgement_in_the_thread(

@@ -91,6 +91,7 @@ bench: install
 	$(BIN)/python bench/job_queue.py
 	$(BIN)/python bench/agent_runs.py
 	$(BIN)/python bench/triage.py
+	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/leads_resolution.py
 	$(BIN)/python bench/leads.py

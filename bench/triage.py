@@ -12,8 +12,8 @@ from typing import Any
 
 from harness import percentile, run_bench, say  # bench/harness.py
 
-from compound.agents.triage.agent import TRIAGE_EVALS
 from compound.agents.triage.contract import EmailForTriage
+from compound.agents.triage.evaluation import TRIAGE_EVALS
 from compound.agents.triage.offline import triage_offline
 
 TARGET_P95_MS = 5.0

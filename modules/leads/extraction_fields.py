@@ -514,10 +514,13 @@ def _dotted_name(text: str) -> bool:
     )
 
 
-def is_entry(fields: Fields, *, list_item: bool, name: str) -> bool:
-    """A company entry has a website place or a stage, and something besides."""
+def is_entry(fields: Fields, *, list_item: bool, name: str, listed: bool = False) -> bool:
+    """A company entry has a website place or a stage, and something besides; or it is one
+    of a list of lines shaped alike (extraction_shapes.py) and says what the company does."""
     anchors = int(fields.site_present) + int(fields.stage_present)
     others = sum(bool(value) for value in (fields.one_liner, fields.location, fields.label))
+    if listed and fields.one_liner:
+        return True
     if anchors == 0:
         return False
     if anchors + others >= 2:

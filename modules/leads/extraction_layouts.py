@@ -25,6 +25,7 @@ from compound.modules.leads.extraction_fields import (
     valid_name,
     words_of,
 )
+from compound.modules.leads.extraction_shapes import list_shaped, with_dash
 from compound.modules.leads.extraction_vocabulary import (
     BULLET,
     CHAT_AUTHOR,
@@ -150,15 +151,22 @@ def _table_header(body: str) -> tuple[str, list[str]] | None:
 
 
 def _header_roles(pieces: list[str]) -> list[str] | None:
+    """The column roles of a header row of cells (a pipe table, aligned columns): a name
+    column and two more known ones; a numbering column (`#`, `No.`) and columns we do not
+    read (`Founders`, `Raised`) are `other`, with at most one column not understood."""
     if len(pieces) < 3:
         return None
-    roles: list[str] = []
-    for piece in pieces:
-        role = _role_of(piece)
-        if role is None:
-            return None
-        roles.append(role)
-    return roles if "name" in roles else None
+    roles = [_column_role(piece) or ("other" if _is_numbering(piece) else None) for piece in pieces]
+    known = [role for role in roles if role not in (None, "other")]
+    if "name" not in known or len(set(known)) < 2 or roles.count(None) > 1:
+        return None
+    if any(len(words_of(piece)) > 4 for piece in pieces):
+        return None
+    return [role or "other" for role in roles]
+
+
+def _is_numbering(cell: str) -> bool:
+    return cell.strip().casefold() in {"#", "no", "no.", "nr", "nr.", "n°", "nº", "rank", "id"}
 
 
 def _role_of(key: str) -> str | None:
@@ -184,6 +192,8 @@ class Reader:
     sponsors or partners: prose is not read there."""
     heading_label: Sector | None = None
     """The sector a heading above the current entries names (`HEALTH`, `ENERGIA`)."""
+    listed: set[int] = field(default_factory=set)
+    """Indexes of lines shaped like their siblings in a list (extraction_shapes.py)."""
 
     def add(self, name: str, fields: Fields, start: int, end: int) -> None:
         if len(self.drafts) >= MAX_CANDIDATES:
@@ -245,12 +255,15 @@ class Reader:
 
     # -- one entry per line ------------------------------------------------------------------
 
-    def entry(self, body: str, roles: list[str] | None) -> tuple[str, Fields] | None:
-        found = entry_from_pieces(list(entry_pieces(body)), roles, self.own_domains)
+    def entry(
+        self, body: str, roles: list[str] | None, *, listed: bool = False
+    ) -> tuple[str, Fields] | None:
+        pieces = entry_pieces(with_dash(body) if listed else body)
+        found = entry_from_pieces(list(pieces), roles, self.own_domains)
         if found is None:
             return None
         name, fields = found
-        if not is_entry(fields, list_item=bool(BULLET.match(body)), name=name):
+        if not is_entry(fields, list_item=bool(BULLET.match(body)), name=name, listed=listed):
             return None
         return name, fields
 
@@ -262,7 +275,7 @@ class Reader:
             if line.decoration:
                 position += 1
                 continue
-            found = self.entry(line.body, roles)
+            found = self.entry(line.body, roles, listed=index in self.listed)
             if found is None:
                 position += 1
                 continue
@@ -361,6 +374,7 @@ class Reader:
 
     def read(self) -> None:
         lines = email_lines(self.email.text)
+        self.listed = list_shaped(lines)
         self.delimited(lines)
         self._read_sections(lines)
         self.drafts.sort(key=lambda draft: draft.start)

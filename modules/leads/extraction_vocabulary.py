@@ -421,3 +421,20 @@ ROLES: tuple[tuple[str, frozenset[str]], ...] = (
     ("name", frozenset({"company", "name", "startup", "team", "firma", "unternehmen",
                         "entreprise", "nom", "société", "project", "venture"})),
 )  # fmt: skip
+
+# The keys of forwarded mail headers (`From: …`, `Betreff: …`): a run of them looks like a
+# list of `Name: what` lines.
+MAIL_HEADER_KEYS = frozenset(
+    re.findall(
+        r"\S+",
+        "from to cc bcc date sent subject reply-to von an gesendet betreff datum de para "
+        "asunto enviado fecha objet envoyé à van aan verzonden onderwerp",
+    )
+)
+# An entry whose text is news about a company (a round closed, an exit) reports on it
+# rather than offering it: `Coralstone — closed a $40M Series B`.
+NEWS_TAIL = re.compile(
+    r"^(?:just\s+|recently\s+|has\s+|have\s+|was\s+)?(?:closed|raised|acquired|merged|"
+    r"exited|sold\s+to|shut\s+down|went\s+public|announced)\b",
+    re.IGNORECASE,
+)

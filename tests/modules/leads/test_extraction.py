@@ -313,7 +313,9 @@ def test_hostile_input_finishes_quickly_and_bounded() -> None:
     for text in inputs:
         started = time.perf_counter()
         companies = extract(text)
-        assert time.perf_counter() - started < 5.0
+        # A hang guard (catastrophic backtracking takes minutes), not the speed target:
+        # bench/extraction.py measures these inputs against its 5 s target.
+        assert time.perf_counter() - started < 30.0
         assert len(companies) <= MAX_CANDIDATES
     assert len(extract(entries)) == MAX_CANDIDATES
 
@@ -505,3 +507,41 @@ def test_the_dev_set_stays_extracted() -> None:
     assert len(cases) >= 6
     total = combine(score_case(case, extract_companies(case.email)) for case in cases)
     assert total.f1 >= 0.9, total.detail()
+
+
+def test_a_list_without_websites_is_read_by_its_shape() -> None:
+    text = """Hi all, the shortlist from Thursday's pitch night (judges: Mara Voss of Quill
+Capital and Ted Ames):
+
+Robotics
+1. Cinderpath — autonomous line-marking robots for sports fields
+2. Hollowreed: grain-bin sensors that warn of spoilage
+
+Health
+3. Quietward — sleep-lab scheduling software for hospitals (quietward.io)
+4. Lumenjar, refill logistics for pharmacy chains
+5. Mossgate — closed a $12M Series A last month
+"""
+    names = [company.name for company in extract(text)]
+    # Numbered lines with or without a website, whatever follows the name; the news line is
+    # a report about a company, not an entry offered.
+    assert names == ["Cinderpath", "Hollowreed", "Quietward", "Lumenjar"], names
+    [cinderpath] = [c for c in extract(text) if c.name == "Cinderpath"]
+    assert cinderpath.one_liner == "autonomous line-marking robots for sports fields"
+    assert cinderpath.url == ""
+
+
+def test_forwarded_headers_are_not_a_list_of_companies() -> None:
+    text = """FYI
+
+---------- Forwarded message ---------
+From: Dana Whitlock <dana@example.org>
+Date: Tue, 3 Mar 2026 at 10:12
+Subject: Three teams worth a look
+To: Sam Reyes <sam@example.com>
+
+- Pellucid — contract search for procurement teams
+- Brightmoss — moss-based air filters for offices
+"""
+    names = [company.name for company in extract(text)]
+    assert names == ["Pellucid", "Brightmoss"], names

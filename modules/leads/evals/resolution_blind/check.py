@@ -84,7 +84,12 @@ def main() -> int:
             continue
         domain = c["domain"]
         if domain is not None:
-            if not isinstance(domain, str) or domain != domain.lower() or "/" in domain or ":" in domain:
+            if (
+                not isinstance(domain, str)
+                or domain != domain.lower()
+                or "/" in domain
+                or ":" in domain
+            ):
                 err(f"{key}: domain {domain!r} is not lower case without scheme and path")
             elif domain.startswith("www.") or not DOMAIN_RE.match(domain):
                 err(f"{key}: domain {domain!r} is not a bare host name")
@@ -93,10 +98,14 @@ def main() -> int:
             else:
                 by_domain[domain] = key
         aliases = c["aliases"]
-        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+        if not isinstance(aliases, list) or not all(
+            isinstance(a, str) and a.strip() for a in aliases
+        ):
             err(f"{key}: aliases must be a list of non-empty strings")
             aliases = []
-        elif any(a.lower() == name.lower() for a in aliases) or len({a.lower() for a in aliases}) != len(aliases):
+        elif any(a.lower() == name.lower() for a in aliases) or len(
+            {a.lower() for a in aliases}
+        ) != len(aliases):
             err(f"{key}: an alias repeats the name or another alias")
         desc = c["description"]
         if not isinstance(desc, str) or not desc.strip() or not desc.endswith("."):
@@ -161,14 +170,18 @@ def main() -> int:
             err(f"{cid}: unknown expected action {exp!r}")
             continue
         if action not in CATEGORY_ACTIONS[category]:
-            err(f"{cid}: a {category} case must expect {sorted(CATEGORY_ACTIONS[category])}, not {action}")
+            err(
+                f"{cid}: a {category} case must expect {sorted(CATEGORY_ACTIONS[category])}, not {action}"
+            )
 
         # names meant to be new must not be a CRM name or alias (after folding)
         key_of_name = folded.get(fold(case["name"]), set())
         if category in ("near_miss", "absent") and key_of_name:
             err(f"{cid}: {case['name']!r} folds to the CRM name of {sorted(key_of_name)}")
         if category == "renamed" and key_of_name & set(expected_keys):
-            err(f"{cid}: the old name {case['name']!r} is already a name or alias of {sorted(key_of_name)}")
+            err(
+                f"{cid}: the old name {case['name']!r} is already a name or alias of {sorted(key_of_name)}"
+            )
 
         # URL hints
         hint = case["url_hint"]
@@ -191,7 +204,9 @@ def main() -> int:
             if action == "create":
                 err(f"{cid}: expects create but {hint!r} is the CRM domain of {owner}")
             elif owner not in expected_keys:
-                err(f"{cid}: {hint!r} is the CRM domain of {owner}, which the expected answer omits")
+                err(
+                    f"{cid}: {hint!r} is the CRM domain of {owner}, which the expected answer omits"
+                )
     if [c.get("id") for c in cases] != sorted(seen):
         err("cases.json is not sorted by id")
 
@@ -200,7 +215,8 @@ def main() -> int:
     categories = Counter(str(c.get("kind", "?")).split("/", 1)[0] for c in cases)
     actions = Counter(c.get("expected", {}).get("action") for c in cases)
     by_cat_action = Counter(
-        (str(c.get("kind", "?")).split("/", 1)[0], c.get("expected", {}).get("action")) for c in cases
+        (str(c.get("kind", "?")).split("/", 1)[0], c.get("expected", {}).get("action"))
+        for c in cases
     )
     print(
         f"crm.json: {len(crm)} companies, "
@@ -215,7 +231,11 @@ def main() -> int:
     )
     print("expected: " + ", ".join(f"{a} {n}" for a, n in sorted(actions.items(), key=str)))
     for cat in CATEGORY_ACTIONS:
-        split = ", ".join(f"{a} {by_cat_action[(cat, a)]}" for a in ("link", "create", "ask") if by_cat_action[(cat, a)])
+        split = ", ".join(
+            f"{a} {by_cat_action[(cat, a)]}"
+            for a in ("link", "create", "ask")
+            if by_cat_action[(cat, a)]
+        )
         print(f"  {cat:<18} {categories[cat]:>4}  ({split})")
         for kind in sorted(k for k in kinds if str(k).split("/", 1)[0] == cat):
             print(f"      {kind:<52} {kinds[kind]:>4}")

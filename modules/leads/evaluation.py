@@ -45,7 +45,8 @@ from compound.platform.resources import package_path
 EVALS = package_path("compound.modules.leads", "evals")
 EXTRACTION_DEV = ("extraction", "extraction_dev", "extraction_holdout")
 """The first held-out set counts as dev: its failures were named to the rule writer."""
-EXTRACTION_BLIND = ("extraction_blind",)
+EXTRACTION_BLIND = ("extraction_blind", "extraction_blind_2")
+"""The second batch was written after the first one's failures had been looked at."""
 EXTRACTION_F1_FLOOR = 0.90
 FIT_ACCURACY_FLOOR = 0.85
 FIT_RECALL_FLOOR = 0.90
@@ -97,9 +98,10 @@ register_suite(
         floor=EXTRACTION_F1_FLOOR,
         load_cases=lambda: _extraction_cases(EXTRACTION_DEV),
         load_blind_cases=lambda: _extraction_cases(EXTRACTION_BLIND),
-        # Blind F1 0.495 when the split was written (issue 15), 0.661 once lists were read by
-        # their shape; raised as the engine improves.
-        blind_interim_floor=0.66,
+        # Blind F1 0.495 on the first batch when it was written (issue 15), 0.661 once lists
+        # were read by their shape; the second batch, written after that, scores 0.949 (0.593
+        # without the shapes), 0.762 together. Raised as the engine improves.
+        blind_interim_floor=0.76,
         judge=_extraction_judge,
         measure=_extraction_measure,
         description="candidates extracted from deal-flow emails written for this purpose",

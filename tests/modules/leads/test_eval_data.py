@@ -38,10 +38,17 @@ def test_the_extraction_cases_pass_their_checks() -> None:
     assert int(totals["candidates"]) >= 300
 
 
-@pytest.mark.parametrize("folder", ["extraction_dev", "extraction_holdout"])
-def test_the_dev_and_held_out_extraction_sets_pass_the_same_check(folder: str) -> None:
+@pytest.mark.parametrize(
+    "folder", ["extraction_dev", "extraction_holdout", "extraction_blind", "extraction_blind_2"]
+)
+def test_the_dev_and_blind_extraction_sets_pass_the_same_check(folder: str) -> None:
     printed = run_check(EVALS / "extraction", str(EVALS / folder))
     assert printed.rstrip().endswith("ok"), printed
+
+
+def test_the_blind_resolution_split_passes_its_check() -> None:
+    printed = run_check(EVALS / "resolution_blind")
+    assert printed.rstrip().endswith("OK"), printed
 
 
 def test_the_resolution_crm_and_cases_pass_their_checks() -> None:

@@ -1,6 +1,7 @@
 """Judging a candidate's fit against the ideal customer profile, without a model: each
 criterion the ICP sets (sector, stage, region, keywords or description) is met, unknown
-or missed, and the score is their weighted share."""
+or missed, and the score is their weighted share. An ICP given only as a sentence is read
+into criteria first (icp_reading.py, fit_sentence.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from compound.modules.leads.contract import ExtractedCompany
+from compound.modules.leads.fit_sentence import judge_by_reading
+from compound.modules.leads.icp_reading import read_icp
 from compound.modules.leads.models import IdealCustomerProfile
 from compound.modules.leads.places import in_region
 from compound.platform.embeddings import embed_many
@@ -55,6 +58,13 @@ class IcpCriteria(BaseModel):
         )
 
     @property
+    def sentence_only(self) -> bool:
+        """Only a description: its criteria are read from the sentence (icp_reading.py)."""
+        return bool(self.description.strip()) and not (
+            self.sectors or self.stages or self.regions or self.keywords
+        )
+
+    @property
     def empty(self) -> bool:
         return not (
             self.description.strip() or self.sectors or self.stages or self.regions or self.keywords
@@ -80,15 +90,32 @@ def _on_topic(similarity: float | None) -> float | None:
 
 
 def judge(
-    company: ExtractedCompany, icp: IcpCriteria, similarity: float | None = None
+    company: ExtractedCompany,
+    icp: IcpCriteria,
+    similarity: float | None = None,
+    *,
+    topic_similarity: float | None = None,
+    exclusion_similarities: Sequence[float] = (),
 ) -> FitVerdict:
     """The fit of one candidate; `similarity` is the cosine of its one-liner and the ICP
-    description (None when either is missing)."""
+    description (None when either is missing); for an ICP given as a sentence, the cosines
+    of the one-liner and the sentence's topic and exclusions."""
     if icp.empty:
         return FitVerdict(
             score=NO_ICP_SCORE,
             fits=True,
             rationale="No ideal customer profile is set, so every company is considered.",
+        )
+    if icp.sentence_only:
+        return _verdict(
+            *judge_by_reading(
+                company,
+                read_icp(icp.description),
+                icp.threshold,
+                topic_similarity,
+                list(exclusion_similarities),
+            ),
+            threshold=icp.threshold,
         )
     text = f"{company.name} {company.one_liner}".lower()
     met: list[str] = []
@@ -148,13 +175,17 @@ def judge(
     score = round(
         100 * penalty * sum(WEIGHTS[name] * value for name, value in parts.items()) / total
     )
-    fits = score >= icp.threshold
+    return _verdict(score, met, missed, threshold=icp.threshold)
+
+
+def _verdict(score: int, met: list[str], missed: list[str], *, threshold: int) -> FitVerdict:
+    fits = score >= threshold
     if fits:
         rationale = f"Fits the profile ({score}/100): {', '.join(met) or 'nothing against it'}"
         if missed:
             rationale += f"; but {missed[0]}"
     else:
-        rationale = f"Below the threshold ({score} < {icp.threshold}): " + (
+        rationale = f"Below the threshold ({score} < {threshold}): " + (
             "; ".join(missed[:2]) or "too little is known about it"
         )
     return FitVerdict(score=score, fits=fits, rationale=_sentence(rationale))
@@ -168,16 +199,33 @@ def _sentence(text: str) -> str:
 
 
 async def judge_all(companies: Sequence[ExtractedCompany], icp: IcpCriteria) -> list[FitVerdict]:
-    """Every candidate's verdict; the one-liners are embedded in one batch."""
+    """Every candidate's verdict; the one-liners (and a sentence's topic and exclusions) are
+    embedded in one batch."""
     similarities: list[float | None] = [None] * len(companies)
+    topical: list[float | None] = [None] * len(companies)
+    excluded: list[list[float]] = [[] for _ in companies]
     described = [i for i, c in enumerate(companies) if c.one_liner.strip()]
     if icp.description.strip() and described and not icp.empty:
+        reading = read_icp(icp.description) if icp.sentence_only else None
+        anchors = [icp.description]
+        if reading is not None:
+            anchors += [reading.topic or icp.description, *reading.exclusions]
         vectors = np.asarray(
-            await embed_many([icp.description, *[companies[i].one_liner for i in described]])
+            await embed_many([*anchors, *[companies[i].one_liner for i in described]])
         )
-        for index, similarity in zip(described, vectors[1:] @ vectors[0], strict=True):
-            similarities[index] = float(similarity)
+        cosines = vectors[len(anchors) :] @ vectors[: len(anchors)].T
+        for index, row in zip(described, cosines, strict=True):
+            similarities[index] = float(row[0])
+            if reading is not None:
+                topical[index] = float(row[1])
+                excluded[index] = [float(value) for value in row[2:]]
     return [
-        judge(company, icp, similarity)
-        for company, similarity in zip(companies, similarities, strict=True)
+        judge(
+            company,
+            icp,
+            similarities[index],
+            topic_similarity=topical[index],
+            exclusion_similarities=excluded[index],
+        )
+        for index, company in enumerate(companies)
     ]

@@ -202,3 +202,11 @@ def in_region(location: str, region: str) -> bool | None:
             else None
         )
     return wanted in located or any(wanted == _fold(name) for name in _names(location))
+
+
+@lru_cache(maxsize=1)
+def region_terms() -> frozenset[str]:
+    """Every region an ICP may name ("europe", "latam", "us", "germany", "nordics", …)."""
+    return frozenset(
+        region for country_regions, _ in _COUNTRIES.values() for region in country_regions
+    ) | frozenset(_COUNTRIES)

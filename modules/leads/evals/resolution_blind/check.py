@@ -171,7 +171,8 @@ def main() -> int:
             continue
         if action not in CATEGORY_ACTIONS[category]:
             err(
-                f"{cid}: a {category} case must expect {sorted(CATEGORY_ACTIONS[category])}, not {action}"
+                f"{cid}: a {category} case must expect "
+                f"{sorted(CATEGORY_ACTIONS[category])}, not {action}"
             )
 
         # names meant to be new must not be a CRM name or alias (after folding)
@@ -180,7 +181,8 @@ def main() -> int:
             err(f"{cid}: {case['name']!r} folds to the CRM name of {sorted(key_of_name)}")
         if category == "renamed" and key_of_name & set(expected_keys):
             err(
-                f"{cid}: the old name {case['name']!r} is already a name or alias of {sorted(key_of_name)}"
+                f"{cid}: the old name {case['name']!r} is already a name or alias of "
+                f"{sorted(key_of_name)}"
             )
 
         # URL hints

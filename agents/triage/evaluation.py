@@ -90,8 +90,9 @@ TRIAGE_EVALS = register_suite(
         floor=ACCURACY_FLOOR,
         load_cases=lambda: _cases(GOLDEN_CASES),
         load_blind_cases=lambda: _cases(BLIND_CASES),
-        # Blind accuracy 0.494 when the split was written (issue 15); raised as it improves.
-        blind_interim_floor=0.49,
+        # Blind accuracy 0.494 when the split was written (issue 15), 0.605 once mail from
+        # addresses no person writes from counted as a system's; raised as it improves.
+        blind_interim_floor=0.60,
         judge=_judge,
         measure=_measure,
         description="kind accuracy on realistic emails, and outside noise kept out of the Inbox",

@@ -182,6 +182,8 @@ STRUCTURE_TABLE = """
 bulk                   newsletter +4  other +0.5  internal_ask -2  support_request -2
                        inbound_lead -2  intro -2
 bulk_sender            newsletter +2  other +1  inbound_lead -1  intro -1
+machine_sender         other +3  support_request -2.5  inbound_lead -2.5  intro -2
+                       deal_flow -2  content_source -2  internal_ask -2
 internal               internal_ask +1.5  content_source +1.5  deal_flow +0.5  intro -1
                        inbound_lead -2.5  support_request -2.5  newsletter -1.5
 external               internal_ask -4
@@ -283,6 +285,13 @@ ATTACHMENTS: dict[str, re.Pattern[str]] = {
 BULK_SENDER = re.compile(
     r"^(?:no-?reply|do-?not-?reply|newsletters?|news|digest|notifications?|updates|mailer|"
     r"marketing|announcements?|bounce)\b"
+)
+# Addresses no person writes from, and that take no reply: mail from them is a system's
+# (a bounce, an alert, an invoice run), never a customer, a buyer or an introduction.
+MACHINE_SENDER = re.compile(
+    r"^(?:mailer-?daemon|postmaster|no-?reply|do-?not-?reply|donotreply|noreply-\w+|"
+    r"\w+[-.]no-?reply|bounces?(?:[-+.].*)?|notify|notifications?|alerts?|system|automated?|"
+    r"auto-?confirm\w*|billing|invoices?|receipts?|orders?|shipping|security|calendar)$"
 )
 # Links to these are references, not the homepage of a company being pitched.
 PLATFORM_DOMAINS = frozenset(
@@ -445,6 +454,7 @@ def _features(
     features = {
         "bulk": email.is_bulk,
         "bulk_sender": BULK_SENDER.match(sender_local) is not None,
+        "machine_sender": MACHINE_SENDER.match(sender_local) is not None,
         "internal": email.sender_is_internal,
         "external": not email.sender_is_internal,
         "internal_forward": email.sender_is_internal and forwarded,

@@ -268,3 +268,19 @@ async def test_commands_run_only_for_an_authenticated_colleague(
     assert [email.message_id for email in deal_flow_handler] == [real.id]
     assert real.triage is not None and real.triage["route"] == "leads: importing"
     assert items == []
+
+
+async def test_a_bounce_from_a_machine_address_is_filed_not_reported(session: AsyncSession) -> None:
+    message, run, items = await routed(
+        session,
+        mail(
+            sender="Mail Delivery Subsystem <mailer-daemon@mx.partner.example>",
+            to="support@compound.localhost",
+            subject="Delivery Status Notification (Failure)",
+            body="Your message to ops@partner.example could not be delivered. The account is "
+            "disabled. Please help us fix the address and try again.",
+        ),
+    )
+    # A system's mail, though it asks for help: nobody to answer, nothing for a person.
+    assert run.state == "done" and items == []
+    assert message.triage is not None and message.triage["kind"] == "other"

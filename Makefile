@@ -78,8 +78,10 @@ typecheck: install $(TYPECHECK_TREE)
 imports: install $(TYPECHECK_TREE)
 	cd build/typecheck && PYTHONPATH=. ../../$(BIN)/lint-imports --config ../../pyproject.toml
 
+# Two processes (CI has two cores), a test file to each: the suite spends much of its time
+# waiting on servers, browsers and Postgres. Each process starts its own embedded Postgres.
 pytest: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Each agent's golden cases on its offline engine; fails below an agent's floor.
 eval: install

@@ -9,6 +9,7 @@ email's one-liner has to agree with what the CRM says the company does."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -37,6 +38,20 @@ they describe the same business. Chosen on the golden CRM (bench/leads_resolutio
 0.30–0.40 all keep precision ≥ 0.99 with recall ≥ 0.91; 0.55 asked about most renames."""
 UNRELATED = 0.3
 """Below this similarity the descriptions are of different businesses."""
+OTHER_BUSINESS = 0.2
+"""Below this, with a one-liner that says enough, a company of the same name is another
+company: a crowdfunding "Tilt" is not the bike-share "Tilt" in the CRM."""
+CLEARLY_THIS_ONE = 0.25
+"""Of several companies with the name, the one whose business is this much closer than the
+next one's is the one meant."""
+ALIKE_SAME_BUSINESS = 0.5
+"""A name spelled alike but not the same (Weav, Weave) links only on a business this close;
+between SAME_BUSINESS and this it is a question."""
+SAME_DESCRIPTION = 0.8
+"""A company under another name whose description is this close is likely the same company
+renamed: asked about, never silently duplicated."""
+DESCRIPTIVE_WORDS = 4
+"""A one-liner with fewer words than this says too little to tell two businesses apart."""
 NEIGHBOURS = 20
 EF_SEARCH = 80
 
@@ -189,6 +204,27 @@ async def _rival(
     return fitting[0] if fitting else None
 
 
+def _descriptive(context: str) -> bool:
+    return len(re.findall(r"[^\W\d_]{3,}", context)) >= DESCRIPTIVE_WORDS
+
+
+def _clearly_meant(candidates: list[Candidate]) -> Candidate | None:
+    """The one company of several whose business matches the email's clearly best."""
+    ranked = sorted(candidates, key=lambda c: -(c.meaning if c.meaning is not None else -1.0))
+    if len(ranked) < 2 or ranked[0].meaning is None or ranked[0].meaning < SAME_BUSINESS:
+        return None
+    runner_up = ranked[1].meaning if ranked[1].meaning is not None else 0.0
+    return ranked[0] if ranked[0].meaning - runner_up >= CLEARLY_THIS_ONE else None
+
+
+async def _renamed(name: str, context: str, neighbours: list[Company]) -> list[Candidate]:
+    """Companies under other names whose description is nearly the email's one-liner."""
+    if not _descriptive(context):
+        return []
+    found = await _candidates(name, context, neighbours)
+    return [c for c in found if c.meaning is not None and c.meaning >= SAME_DESCRIPTION]
+
+
 async def resolve_company(
     session: AsyncSession, *, name: str, url_hint: str | None = None, context: str = ""
 ) -> Resolution:
@@ -225,6 +261,16 @@ async def resolve_company(
                         f"the name is {company.name}'s, but the description fits {rival.name}",
                         candidates=[candidate, rival],
                     )
+                if (
+                    candidate.meaning is not None
+                    and candidate.meaning < OTHER_BUSINESS
+                    and _descriptive(context)
+                ):
+                    return Resolution(
+                        Action.CREATE,
+                        f"the same name as {company.name}, but another business",
+                        candidates=candidates,
+                    )
                 return Resolution(Action.LINK, "the same name", company.id, candidates)
             if candidate.meaning is not None and candidate.meaning >= SAME_BUSINESS:
                 return Resolution(
@@ -238,18 +284,33 @@ async def resolve_company(
                 f"the same name as {company.name}, but at {domain} instead of {company.domain}",
                 candidates=candidates,
             )
+        meant = _clearly_meant(candidates) if not domain else None
+        if meant is not None:
+            return Resolution(
+                Action.LINK,
+                f"{len(named)} companies go by this name; the business is {meant.name}'s",
+                meant.company_id,
+                candidates,
+            )
         return Resolution(
             Action.ASK, f"{len(named)} companies go by this name", candidates=candidates
         )
     neighbours = await _neighbours(session, name, context)
     alike = await _candidates(name, context, neighbours, min_spelling=SPELLED_ALIKE)
     if not alike:
+        renamed = await _renamed(name, context, neighbours)
+        if renamed and not domain:
+            return Resolution(
+                Action.ASK,
+                f"no company is called {name}, but {renamed[0].name} does the same: renamed?",
+                candidates=renamed,
+            )
         return Resolution(Action.CREATE, "no company in the CRM has a name like it")
     confident = [
         c
         for c in alike
         if c.meaning is not None
-        and c.meaning >= SAME_BUSINESS
+        and c.meaning >= (SAME_BUSINESS if c.spelling >= 100.0 else ALIKE_SAME_BUSINESS)
         and not (domain and c.domain and not _same_site(domain, c.domain))
     ]
     if len(confident) == 1 and len(alike) == 1:

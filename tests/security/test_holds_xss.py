@@ -87,13 +87,17 @@ async def seed(site: Site) -> Hostile:
         {"input": {"description": hostile("icp-description")}},
     )
 
-    # Mail from outside: subject, sender's name, text, HTML and an attachment's name.
+    # Mail from outside: subject, sender's name, text, HTML and an attachment's name. A
+    # customer's problem, so that it reaches the Inbox (unclear outside mail is only filed).
     message = EmailMessage()
     message["From"] = Address(hostile("mail-from-name"), addr_spec="eve@outside.example")
-    message["To"] = "hello@compound.localhost"
+    message["To"] = "support@compound.localhost"
     message["Subject"] = hostile("mail-subject")
     message["Message-ID"] = make_msgid(domain="outside.example")
-    message.set_content(hostile("mail-text"))
+    message.set_content(
+        hostile("mail-text") + "\nHi, our CSV import fails at row 5000 with an error every "
+        "time. We are customers on the team plan. Can you help?\n\nThanks, Eve"
+    )
     message.add_alternative(
         f"<p>{hostile('mail-html')}</p><script>alert('mail-html-script')</script>", subtype="html"
     )

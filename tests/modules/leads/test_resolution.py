@@ -115,3 +115,56 @@ def test_url_hints_that_are_not_websites_are_ignored() -> None:
     assert website("https://www.Example.com/x") == "example.com"
     for junk in ("tbd", "coming soon", "", None, "linkedin only", "ftp://x.example", "10.0.0.1"):
         assert website(junk) is None, junk
+
+
+async def test_the_same_name_for_another_business_is_not_linked(
+    session: AsyncSession, actor: Actor
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    bikes = await company(
+        session, actor, f"Tilt{tag}", None, "Dockless electric bike and scooter sharing in cities"
+    )
+    other = await resolve_company(
+        session,
+        name=f"Tilt{tag}",
+        context="Crowdfunding pages for group gifts and collecting money from friends",
+    )
+    assert other.action is Action.CREATE, other.reason
+    assert "another business" in other.reason
+    same = await resolve_company(
+        session, name=f"Tilt{tag}", context="Shared electric bikes and scooters for city riders"
+    )
+    assert (same.action, same.company_id) == (Action.LINK, bikes), same.reason
+    # A one-liner that says too little to tell businesses apart still links by name.
+    thin = await resolve_company(session, name=f"Tilt{tag}", context="seed, Berlin")
+    assert thin.action is Action.LINK, thin.reason
+
+
+async def test_of_two_companies_with_the_name_the_matching_business_is_linked(
+    session: AsyncSession, actor: Actor
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    bank = await company(
+        session, actor, f"Mercury{tag}", None, "Online business banking for startups"
+    )
+    await company(
+        session, actor, f"Mercury{tag} Inc.", None, "Outboard motors and engines for boats"
+    )
+    meant = await resolve_company(
+        session, name=f"Mercury{tag}", context="Business bank accounts for startups, online"
+    )
+    assert (meant.action, meant.company_id) == (Action.LINK, bank), meant.reason
+    unclear = await resolve_company(session, name=f"Mercury{tag}")
+    assert unclear.action is Action.ASK, unclear.reason
+
+
+async def test_a_renamed_company_is_asked_about_not_duplicated(
+    session: AsyncSession, actor: Actor
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    described = "Payroll, benefits and HR software for small businesses in the United States"
+    renamed = await company(session, actor, f"Gustavo{tag} Payroll", None, described)
+    asked = await resolve_company(session, name=f"Zenpay{tag}", context=described)
+    assert asked.action is Action.ASK, asked.reason
+    assert [c.company_id for c in asked.candidates][:1] == [renamed]
+    assert "renamed?" in asked.reason

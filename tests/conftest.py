@@ -215,11 +215,35 @@ async def graphql(
         yield GraphQLClient(client, tokens.admin)
 
 
+PORTS_PER_WORKER = 4_000
+FIRST_WORKER_PORT = 20_000
+"""Below Linux's ephemeral range (32768–60999), so no outgoing connection takes them."""
+_next_port: list[int] = []
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A port free now. Under pytest-xdist each process draws from its own range: two
+    processes asking the kernel at once could both be told the same port, freed between the
+    probe and the server's bind, and one server would fail to start."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+            return port
+    low = FIRST_WORKER_PORT + int(worker[2:]) * PORTS_PER_WORKER
+    if not _next_port:
+        _next_port.append(low + os.getpid() % PORTS_PER_WORKER)
+    for _ in range(PORTS_PER_WORKER):
+        candidate = low + (_next_port[0] - low + 1) % PORTS_PER_WORKER
+        _next_port[0] = candidate
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    raise RuntimeError(f"no free port in {low}–{low + PORTS_PER_WORKER - 1}")
 
 
 def compound_command(*args: str) -> list[str]:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from compound.agents.inbox.items import Evidence
 from compound.agents.inbox.models import InboxItem, ItemKind, ItemStatus
 from compound.agents.runtime.agent import Agent, Budget, register
 from compound.agents.runtime.context import ActionRejected, RunContext
@@ -49,6 +50,7 @@ class LeadRef(BaseModel):
 class OutreachFacts(BaseModel):
     lead_id: uuid.UUID
     status: str
+    company_id: uuid.UUID
     company: str
     domain: str | None
     description: str | None
@@ -78,6 +80,7 @@ async def read_lead_for_outreach(context: RunContext, arguments: LeadRef) -> Out
     return OutreachFacts(
         lead_id=lead.id,
         status=lead.status,
+        company_id=company.id,
         company=company.name,
         domain=company.domain,
         description=company.description,
@@ -90,19 +93,20 @@ async def read_lead_for_outreach(context: RunContext, arguments: LeadRef) -> Out
 
 class SendOutreach(BaseModel):
     lead_id: uuid.UUID
-    to: str = Field(default="", max_length=320)
-    """The recipient; empty when the CRM knows no contact: a person fills it in to approve."""
+    to: str = Field(max_length=320)
+    """The recipient: a contact the CRM knows (or a person's edit of it)."""
     subject: str = Field(min_length=1, max_length=SUBJECT_MAX)
     text: str = Field(min_length=1, max_length=BODY_MAX)
 
     @field_validator("to")
     @classmethod
     def _a_person_names_the_recipient(cls, value: str, info: ValidationInfo) -> str:
-        # The agent may propose it blank; it cannot be approved blank.
+        # A draft without a recipient is an approval nobody can give: it is not proposed
+        # (the drafting agent reports "no contact known" instead), nor approved blank.
         if not value.strip():
             if approving(info):
                 raise ValueError("fill in the recipient before approving")
-            return ""
+            raise ValueError("no recipient: add a person with an email address at the company")
         # One bare address, checked as it is proposed and as it is approved: a header
         # injection or a non-address is refused while the draft still waits.
         return recipient_or_value_error(value, field="to")
@@ -174,6 +178,17 @@ async def _draft_offline(context: RunContext, request: LeadRef) -> Drafted:
     )
     if LeadStatus(facts.status) is not LeadStatus.QUALIFIED:
         return Drafted(sent=False, detail=f"not drafted: the lead is {facts.status}")
+    if not facts.contact_email:
+        # One exception a person can act on, rather than an approval that cannot succeed.
+        await context.report_exception(
+            f"No contact known for {facts.company} — add a person",
+            explanation=f"Outreach to {facts.company} needs a recipient: add a person with an "
+            "email address at the company, then draft the outreach again from the lead.",
+            evidence=[
+                Evidence(label=facts.company, record_type="company", record_id=facts.company_id)
+            ],
+        )
+        return Drafted(sent=False, detail="not drafted: no contact known")
     try:
         sent = await context.call("send_outreach", draft(facts))
     except ActionRejected as rejected:

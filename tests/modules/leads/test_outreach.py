@@ -9,6 +9,7 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -18,10 +19,9 @@ from compound.agents.inbox.models import InboxItem
 from compound.agents.runtime.models import AgentRun
 from compound.modules.leads import service
 from compound.modules.leads.models import Lead, LeadStatus
-from compound.modules.leads.outreach import start_outreach
+from compound.modules.leads.outreach import SendOutreach, start_outreach
 from compound.platform.auth.actor import Actor
 from compound.platform.email.models import Conversation
-from compound.platform.errors import ValidationFailed
 from compound.platform.records.models import Company
 from tests.agent_driver import drive
 from tests.conftest import GraphQLClient
@@ -134,26 +134,29 @@ async def test_a_rejected_outreach_sends_nothing_and_the_lead_stays(
     assert (await service.get_lead(session, lead.id)).status == "qualified"
 
 
-async def test_without_a_known_contact_the_draft_asks_for_a_recipient(
+async def test_without_a_known_contact_one_exception_asks_for_a_person(
     session: AsyncSession, actor: Actor
 ) -> None:
-    _, lead = await qualified_lead(session, actor, contact=None)
+    company, lead = await qualified_lead(session, actor, contact=None)
     root = await start_outreach(session, actor, title="test", lead_ids=[lead.id])
     await session.commit()
     await drive(session)
-    item = await approval_of(session, root)
-    assert item.proposal is not None and item.proposal["arguments"]["to"] == ""
-    # Approving it blank is refused at the field, and the draft keeps waiting for a person.
-    with pytest.raises(ValidationFailed) as refused:
-        async with session.begin_nested():
-            await inbox.decide(session, actor, item.id, inbox.Action.APPROVE)
-    assert refused.value.field == "arguments.to"
-    assert "fill in the recipient before approving" in refused.value.message
-    await session.refresh(item)
-    assert item.status == "open"
-    run = await session.get(AgentRun, item.run_id)
-    assert run is not None and run.state == "waiting"
+    items = list(
+        (
+            await session.execute(select(InboxItem).where(col(InboxItem.root_run_id) == root))
+        ).scalars()
+    )
+    # No approval that cannot be approved: one exception naming the company, nothing sent.
+    [item] = items
+    assert item.kind == "exception"
+    assert item.title == f"No contact known for {company.name} — add a person"
+    assert item.evidence[0]["record_id"] == str(company.id)
     assert (await service.get_lead(session, lead.id)).status == "qualified"
+
+
+def test_a_blank_recipient_is_not_proposed() -> None:
+    with pytest.raises(ValidationError, match="no recipient: add a person"):
+        SendOutreach(lead_id=uuid.uuid4(), to=" ", subject="Hi", text="Hello")
 
 
 DRAFT = """mutation($ids: [ID!]!) { draftOutreach(leadIds: $ids) { runId

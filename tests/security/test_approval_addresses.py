@@ -27,7 +27,7 @@ from compound.platform.database import Database
 from compound.platform.email.sink import sent_messages
 from tests.conftest import LiveServer
 from tests.e2e.conftest import PASSWORD, Background, background, run_async
-from tests.factories import make_company
+from tests.factories import make_company, make_person
 
 __all__ = ["background"]  # the fixture: worker, SMTP listener and sink beside the server
 
@@ -66,8 +66,8 @@ class Draft:
 
 
 def _qualified_lead(live_server: LiveServer, tag: str) -> uuid.UUID:
-    """A qualified lead whose company has no known contact: the draft's `to` is left for the
-    approver to fill in, which is where the audit typed its addresses."""
+    """A qualified lead with a contact: the approver edits the draft's `to`, which is where
+    the audit typed its addresses."""
 
     async def make() -> uuid.UUID:
         database = Database.connect(live_server.database_url, pool_size=1)
@@ -76,6 +76,10 @@ def _qualified_lead(live_server: LiveServer, tag: str) -> uuid.UUID:
                 company = await make_company(
                     session, name=f"Addressco {tag}", domain=f"addressco-{tag}.example"
                 )
+                await make_person(
+                    session, name="Ada Contact", emails=[f"ada@addressco-{tag}.example"],
+                    company=company,
+                )  # fmt: skip
                 lead = await service.create_lead(
                     session,
                     Actor.system("security-tests"),

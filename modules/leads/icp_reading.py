@@ -32,7 +32,8 @@ STAGE_MENTION = re.compile(
              enumerate(_STAGE_WORDS)),
     re.IGNORECASE,
 )  # fmt: skip
-STAGE_RANGE = re.compile(r"^\s*(?:to|through|thru|until|up to|and|or|–|-|—)\s*$", re.IGNORECASE)
+STAGE_RANGE = re.compile(r"^\s*(?:to|through|thru|until|up to|–|-|—)\s*$", re.IGNORECASE)
+"""What joins the two ends of a range (`seed to Series A`); `seed or Series A` names two."""
 
 # A clause that rules something out: "not pure software", "(not consumer health apps, not
 # biotech)", "excluding agencies", "other than hardware".
@@ -101,7 +102,7 @@ def _stages(text: str) -> tuple[tuple[Stage, ...], list[tuple[int, int]]]:
     named: set[Stage] = set()
     for (first, _, end), (second, start, _) in itertools.pairwise(found):
         between = text[end:start]
-        if STAGE_RANGE.match(between) and between.strip().lower() not in ("and", "or"):
+        if STAGE_RANGE.match(between):
             low, high = sorted((STAGE_ORDER.index(first), STAGE_ORDER.index(second)))
             named.update(STAGE_ORDER[low : high + 1])
     named.update(stage for stage, _, _ in found)
